@@ -1,0 +1,282 @@
+/**
+ * Configuration: CLI flags and TICKWIRE_* environment variables (flags win),
+ * validated into one frozen object. Every option is listed once in OPTIONS,
+ * which drives parsing, validation and `--help`.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './errors.js';
+
+export interface Config {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly feedToken: string;
+  /** True when no feed token was given and one was generated. */
+  readonly feedTokenGenerated: boolean;
+  /** Undefined: subscribing is open. */
+  readonly streamToken: string | undefined;
+  readonly demo: boolean;
+  readonly demoRate: number;
+  readonly demoSymbols: number;
+  readonly maxFeedFrame: number;
+  readonly maxStreamFrame: number;
+  readonly maxBackpressure: number;
+  readonly maxSymbols: number;
+  readonly maxSubscriptions: number;
+  readonly idleTimeoutS: number;
+  readonly latencyWindow: number;
+  readonly allowUwsFallback: boolean;
+}
+
+type Kind = 'string' | 'int' | 'bool';
+
+interface OptionSpec {
+  readonly key: keyof Config;
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: Kind;
+  readonly min?: number;
+  readonly max?: number;
+  readonly help: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = Object.freeze([
+  {
+    key: 'host',
+    flag: 'host',
+    env: 'TICKWIRE_HOST',
+    kind: 'string',
+    help: 'address to listen on (default 0.0.0.0)',
+  },
+  {
+    key: 'port',
+    flag: 'port',
+    env: 'TICKWIRE_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    help: 'port (default 8080; 0 picks a free port)',
+  },
+  {
+    key: 'feedToken',
+    flag: 'feed-token',
+    env: 'TICKWIRE_FEED_TOKEN',
+    kind: 'string',
+    help: 'token feeds must present (default: generated and printed)',
+  },
+  {
+    key: 'streamToken',
+    flag: 'stream-token',
+    env: 'TICKWIRE_STREAM_TOKEN',
+    kind: 'string',
+    help: 'token subscribers must present (default: none, open)',
+  },
+  {
+    key: 'demo',
+    flag: 'demo',
+    env: 'TICKWIRE_DEMO',
+    kind: 'bool',
+    help: 'run the built-in synthetic feed',
+  },
+  {
+    key: 'demoRate',
+    flag: 'demo-rate',
+    env: 'TICKWIRE_DEMO_RATE',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    help: 'demo ticks per second (default 2000)',
+  },
+  {
+    key: 'demoSymbols',
+    flag: 'demo-symbols',
+    env: 'TICKWIRE_DEMO_SYMBOLS',
+    kind: 'int',
+    min: 1,
+    max: 10_000,
+    help: 'demo symbols (default 40)',
+  },
+  {
+    key: 'maxFeedFrame',
+    flag: 'max-feed-frame',
+    env: 'TICKWIRE_MAX_FEED_FRAME',
+    kind: 'int',
+    min: 64,
+    max: 64 * 1024 * 1024,
+    help: 'largest frame on /feed in bytes (default 1048576)',
+  },
+  {
+    key: 'maxStreamFrame',
+    flag: 'max-stream-frame',
+    env: 'TICKWIRE_MAX_STREAM_FRAME',
+    kind: 'int',
+    min: 64,
+    max: 16 * 1024 * 1024,
+    help: 'largest frame on /stream in bytes (default 16384)',
+  },
+  {
+    key: 'maxBackpressure',
+    flag: 'max-backpressure',
+    env: 'TICKWIRE_MAX_BACKPRESSURE',
+    kind: 'int',
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    help: 'bytes queued for one subscriber before it is closed as slow_consumer (default 4194304)',
+  },
+  {
+    key: 'maxSymbols',
+    flag: 'max-symbols',
+    env: 'TICKWIRE_MAX_SYMBOLS',
+    kind: 'int',
+    min: 1,
+    max: 10_000_000,
+    help: 'most distinct symbols (default 100000)',
+  },
+  {
+    key: 'maxSubscriptions',
+    flag: 'max-subscriptions',
+    env: 'TICKWIRE_MAX_SUBSCRIPTIONS',
+    kind: 'int',
+    min: 1,
+    max: 10_000_000,
+    help: 'most subscriptions per connection (default 10000)',
+  },
+  {
+    key: 'idleTimeoutS',
+    flag: 'idle-timeout',
+    env: 'TICKWIRE_IDLE_TIMEOUT',
+    kind: 'int',
+    min: 8,
+    max: 960,
+    help: 'seconds of silence before a connection is closed; pings are sent automatically (default 120)',
+  },
+  {
+    key: 'latencyWindow',
+    flag: 'latency-window',
+    env: 'TICKWIRE_LATENCY_WINDOW',
+    kind: 'int',
+    min: 16,
+    max: 16 * 1024 * 1024,
+    help: 'latency samples kept for percentiles (default 65536)',
+  },
+  {
+    key: 'allowUwsFallback',
+    flag: 'allow-uws-fallback',
+    env: 'TICKWIRE_ALLOW_UWS_FALLBACK',
+    kind: 'bool',
+    help: 'start even if the native uWebSockets.js binary does not load (slow; reported in /stats)',
+  },
+] satisfies OptionSpec[]);
+
+export const DEFAULTS = Object.freeze({
+  host: '0.0.0.0',
+  port: 8080,
+  demo: false,
+  demoRate: 2000,
+  demoSymbols: 40,
+  maxFeedFrame: 1024 * 1024,
+  maxStreamFrame: 16 * 1024,
+  maxBackpressure: 4 * 1024 * 1024,
+  maxSymbols: 100_000,
+  maxSubscriptions: 10_000,
+  idleTimeoutS: 120,
+  latencyWindow: 65_536,
+  allowUwsFallback: false,
+});
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off', '']);
+
+export interface ParsedCommandLine {
+  readonly help: boolean;
+  readonly config: Config;
+}
+
+/** Parses argv (without node and script) and env into a frozen Config. */
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): ParsedCommandLine {
+  const parseOptions: Record<string, { type: 'string' | 'boolean' }> = {
+    help: { type: 'boolean' },
+  };
+  for (const o of OPTIONS)
+    parseOptions[o.flag] = { type: o.kind === 'bool' ? 'boolean' : 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: parseOptions,
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const raw: Record<string, string | boolean | undefined> = {};
+  for (const o of OPTIONS) {
+    const fromFlag = values[o.flag];
+    raw[o.key] = fromFlag !== undefined ? fromFlag : env[o.env];
+  }
+  return { help: values.help === true, config: buildConfig(raw) };
+}
+
+/** Validates raw option values (strings from env/flags, or typed values). */
+export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
+  const out: Record<string, unknown> = { ...DEFAULTS };
+  for (const o of OPTIONS) {
+    const v = raw[o.key];
+    if (v === undefined) continue;
+    const where = `--${o.flag} (${o.env})`;
+    if (o.kind === 'bool') {
+      if (typeof v === 'boolean') out[o.key] = v;
+      else if (typeof v === 'string' && TRUE.has(v.toLowerCase())) out[o.key] = true;
+      else if (typeof v === 'string' && FALSE.has(v.toLowerCase())) out[o.key] = false;
+      else
+        throw new ConfigError(
+          `${where} must be a boolean (1/true/yes/on or 0/false/no/off), got ${JSON.stringify(v)}`,
+        );
+    } else if (o.kind === 'int') {
+      const n =
+        typeof v === 'number'
+          ? v
+          : typeof v === 'string' && /^\s*\d+\s*$/.test(v)
+            ? Number(v)
+            : NaN;
+      if (!Number.isInteger(n) || n < (o.min ?? 0) || n > (o.max ?? Number.MAX_SAFE_INTEGER)) {
+        throw new ConfigError(
+          `${where} must be an integer from ${o.min} to ${o.max}, got ${JSON.stringify(v)}`,
+        );
+      }
+      out[o.key] = n;
+    } else {
+      if (typeof v !== 'string') throw new ConfigError(`${where} must be a string`);
+      if (o.key === 'host' && v.trim() === '') throw new ConfigError(`${where} must not be empty`);
+      if ((o.key === 'feedToken' || o.key === 'streamToken') && v.length < 8) {
+        throw new ConfigError(`${where} must be at least 8 characters`);
+      }
+      out[o.key] = v;
+    }
+  }
+  const given = typeof out.feedToken === 'string';
+  if (!given) out.feedToken = randomBytes(24).toString('base64url');
+  out.feedTokenGenerated = !given;
+  if (out.streamToken === undefined) out.streamToken = undefined;
+  return Object.freeze(out) as unknown as Config;
+}
+
+/** The text printed by --help. */
+export function helpText(): string {
+  const lines = [
+    'Usage: npm start -- [options]',
+    '',
+    'Options (each also read from its environment variable; flags win):',
+  ];
+  for (const o of OPTIONS) {
+    const arg = o.kind === 'bool' ? '' : o.kind === 'int' ? ' N' : ' VALUE';
+    lines.push(`  --${o.flag}${arg}`.padEnd(30) + `${o.env.padEnd(30)} ${o.help}`);
+  }
+  lines.push('  --help'.padEnd(30) + ''.padEnd(30) + ' show this help');
+  return lines.join('\n');
+}

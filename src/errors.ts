@@ -1,0 +1,42 @@
+/**
+ * Server-side error hierarchy. Every error carries a stable `code`; tests
+ * and callers branch on codes, never on messages. Wire error codes (those a
+ * client sees in `{op:"error"}`) live in protocol/codes.ts.
+ */
+export const ServerErrorCode = {
+  InvalidConfig: 'invalid_config',
+  UwsFallback: 'uws_fallback',
+  ListenFailed: 'listen_failed',
+} as const;
+export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
+
+export class TickwireError extends Error {
+  readonly code: ServerErrorCode;
+
+  constructor(code: ServerErrorCode, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option failed validation; the message names the option and the value. */
+export class ConfigError extends TickwireError {
+  constructor(message: string) {
+    super(ServerErrorCode.InvalidConfig, message);
+  }
+}
+
+/** uWebSockets.js loaded its slow JS fallback instead of the native binary. */
+export class UwsFallbackError extends TickwireError {
+  constructor(message: string) {
+    super(ServerErrorCode.UwsFallback, message);
+  }
+}
+
+/** The server could not listen on the requested host and port. */
+export class ListenError extends TickwireError {
+  constructor(message: string) {
+    super(ServerErrorCode.ListenFailed, message);
+  }
+}

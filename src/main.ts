@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * Entry point: parse options, start the server, print the listening line
+ * (and a generated feed token, once), stop gracefully on SIGTERM/SIGINT.
+ */
+import { helpText, parseCommandLine } from './config.js';
+import { TickwireError } from './errors.js';
+import { TickwireServer } from './server/server.js';
+import { uwsNative } from './server/uws.js';
+
+async function main(): Promise<number> {
+  const { help, config } = parseCommandLine(process.argv.slice(2), process.env);
+  if (help) {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  const server = new TickwireServer(config);
+  if (!uwsNative) {
+    process.stderr.write(
+      'WARNING: uWebSockets.js is running on its slow JS fallback (--allow-uws-fallback); /stats reports uws.native=false\n',
+    );
+  }
+  const port = await server.start();
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  if (config.feedTokenGenerated) {
+    process.stdout.write(
+      `feed token (generated; pass --feed-token to fix it): ${config.feedToken}\n`,
+    );
+  }
+  if (config.demo) {
+    process.stdout.write(
+      `demo feed: ${config.demoSymbols} symbols at ${config.demoRate} ticks/s; try ws://${shownHost}:${port}/stream?symbols=*\n`,
+    );
+  }
+  process.stdout.write(`tickwire listening on http://${config.host}:${port}\n`);
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${signal}: shutting down\n`);
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof TickwireError) {
+      process.stderr.write(`tickwire: ${err.message} [${err.code}]\n`);
+    } else {
+      process.stderr.write(
+        `tickwire: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+    }
+    process.exit(1);
+  },
+);

@@ -1,0 +1,122 @@
+/**
+ * Prometheus metrics. Every value is read from the server's plain counters
+ * at scrape time (`collect()`), so nothing is done per tick for metrics.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LatencySummary } from './pipeline/latency-window.js';
+import type { PipelineCounters } from './pipeline/pipeline.js';
+
+export interface MetricsSource {
+  readonly counters: PipelineCounters;
+  connections(): {
+    readonly feeds: number;
+    readonly subscribers: number;
+    readonly slowConsumersClosed: number;
+  };
+  symbols(): number;
+  latency(): LatencySummary;
+}
+
+/** A counter whose value is mirrored from a number at scrape time. */
+function mirroredCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let last = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read();
+      if (now > last) this.inc(now - last);
+      last = now;
+    },
+  });
+}
+
+export function createMetrics(source: MetricsSource): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tickwire_' });
+  const c = source.counters;
+  mirroredCounter(
+    registry,
+    'tickwire_ticks_received_total',
+    'Ticks that arrived on feeds (valid or not).',
+    () => c.ticksReceived,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_ticks_published_total',
+    'Valid ticks fanned out.',
+    () => c.ticksPublished,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_ticks_rejected_total',
+    'Invalid ticks dropped.',
+    () => c.ticksRejected,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_frames_received_total',
+    'Frames received on feeds.',
+    () => c.framesReceived,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_frames_bad_total',
+    'Feed frames rejected whole (bad_frame, payload_too_large).',
+    () => c.framesBad,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_slow_consumers_closed_total',
+    'Subscribers closed for exceeding the backpressure limit.',
+    () => source.connections().slowConsumersClosed,
+  );
+  new Gauge({
+    name: 'tickwire_connections',
+    help: 'Open WebSocket connections by role.',
+    labelNames: ['role'],
+    registers: [registry],
+    collect() {
+      const conns = source.connections();
+      this.set({ role: 'feed' }, conns.feeds);
+      this.set({ role: 'subscriber' }, conns.subscribers);
+    },
+  });
+  new Gauge({
+    name: 'tickwire_symbols',
+    help: 'Distinct symbols seen.',
+    registers: [registry],
+    collect() {
+      this.set(source.symbols());
+    },
+  });
+  // Percentiles are computed once per scrape (a sort of the window) by the
+  // quantile gauge, which is registered, and so collected, before the
+  // samples gauge that reuses its result.
+  let summary: LatencySummary | undefined;
+  new Gauge({
+    name: 'tickwire_pipeline_latency_us',
+    help: 'Pipeline latency (frame entry to hand-off to sockets) over the recent-sample window, µs.',
+    labelNames: ['quantile'],
+    registers: [registry],
+    collect() {
+      const s = source.latency();
+      summary = s;
+      this.set({ quantile: '0.5' }, s.p50);
+      this.set({ quantile: '0.95' }, s.p95);
+      this.set({ quantile: '0.99' }, s.p99);
+      this.set({ quantile: '0.999' }, s.p999);
+      this.set({ quantile: '1' }, s.max);
+    },
+  });
+  new Gauge({
+    name: 'tickwire_pipeline_latency_samples',
+    help: 'Samples in the latency window.',
+    registers: [registry],
+    collect() {
+      this.set((summary ?? source.latency()).samples);
+    },
+  });
+  return registry;
+}

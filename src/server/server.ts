@@ -1,0 +1,189 @@
+/**
+ * The tickwire server: one uWS app with the /feed and /stream WebSocket
+ * routes and the HTTP routes, the pipeline behind them, and the lifecycle
+ * (listen, ready, graceful stop).
+ */
+import type { Registry } from 'prom-client';
+import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { Config } from '../config.js';
+import { ListenError, UwsFallbackError } from '../errors.js';
+import { createMetrics } from '../metrics.js';
+import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import { DemoFeed } from '../pipeline/demo-feed.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { ConnectionCounts, type ServerCore } from './core.js';
+import { feedBehavior } from './feed-route.js';
+import { registerHttpRoutes } from './http-routes.js';
+import type { SocketData } from './socket-data.js';
+import { streamBehavior } from './stream-route.js';
+import { UwsPublisher } from './uws-publisher.js';
+import { uws, uwsNative } from './uws.js';
+
+/** How often subscribers' send buffers are checked against maxBackpressure. */
+const SLOW_CONSUMER_SWEEP_MS = 100;
+
+export interface StatsBody {
+  readonly uptime_s: number;
+  readonly started_at: string;
+  readonly ticks: {
+    readonly received: number;
+    readonly published: number;
+    readonly rejected: number;
+  };
+  readonly frames: { readonly received: number; readonly bad: number };
+  readonly connections: { readonly feeds: number; readonly subscribers: number };
+  readonly slow_consumers_closed: number;
+  readonly symbols: number;
+  readonly latency_us: {
+    readonly p50: number;
+    readonly p95: number;
+    readonly p99: number;
+    readonly p999: number;
+    readonly max: number;
+    readonly mean: number;
+    readonly samples: number;
+  };
+  readonly uws: { readonly native: boolean };
+  readonly demo: boolean;
+}
+
+export class TickwireServer implements ServerCore {
+  readonly config: Config;
+  readonly pipeline: Pipeline;
+  readonly sockets = new Set<WebSocket<SocketData>>();
+  readonly connections = new ConnectionCounts();
+  readonly metrics: Registry;
+  readonly #app: TemplatedApp;
+  readonly #startedAt = Date.now();
+  #listenSocket: us_listen_socket | undefined;
+  #port = 0;
+  #stopping = false;
+  #demo: DemoFeed | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+
+  constructor(config: Config) {
+    if (!uwsNative && !config.allowUwsFallback) {
+      throw new UwsFallbackError(
+        'uWebSockets.js did not load its native binary and fell back to a slow JS emulation. ' +
+          'Reinstall dependencies on a supported platform (Linux x64/arm64, glibc >= 2.27, Node 20), ' +
+          'unset UWS_USE_FALLBACK, or pass --allow-uws-fallback to run slowly anyway.',
+      );
+    }
+    this.config = config;
+    this.#app = uws.App();
+    this.pipeline = new Pipeline(new UwsPublisher(this.#app), {
+      maxSymbols: config.maxSymbols,
+      latencyWindow: config.latencyWindow,
+    });
+    this.metrics = createMetrics({
+      counters: this.pipeline.counters,
+      connections: () => this.connections,
+      symbols: () => this.pipeline.symbols.size,
+      latency: () => this.pipeline.latency.summary(),
+    });
+    this.#app.ws<SocketData>('/feed', feedBehavior(this));
+    this.#app.ws<SocketData>('/stream', streamBehavior(this));
+    registerHttpRoutes(this.#app, {
+      stats: () => this.stats(),
+      ready: () => this.ready,
+      metrics: this.metrics,
+    });
+  }
+
+  /** The port actually listened on (after start). */
+  get port(): number {
+    return this.#port;
+  }
+
+  get ready(): boolean {
+    return this.#listenSocket !== undefined && !this.#stopping;
+  }
+
+  /** Listens on config.host:config.port; resolves with the real port. */
+  start(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#app.listen(this.config.host, this.config.port, (token: us_listen_socket | false) => {
+        if (token === false) {
+          reject(new ListenError(`could not listen on ${this.config.host}:${this.config.port}`));
+          return;
+        }
+        this.#listenSocket = token;
+        this.#port = uws.us_socket_local_port(token);
+        this.#sweep = setInterval(() => this.#sweepSlowConsumers(), SLOW_CONSUMER_SWEEP_MS);
+        this.#sweep.unref();
+        if (this.config.demo) {
+          this.#demo = new DemoFeed(
+            { symbols: this.config.demoSymbols, ticksPerSecond: this.config.demoRate },
+            (frame) => {
+              this.pipeline.process(frame, performance.now());
+            },
+          );
+          this.#demo.start();
+        }
+        resolve(this.#port);
+      });
+    });
+  }
+
+  /**
+   * Graceful stop: not ready at once, stop listening, close every socket with
+   * 1001, and resolve once they are closed (or after `timeoutMs`).
+   */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#demo?.stop();
+    clearInterval(this.#sweep);
+    if (this.#listenSocket !== undefined) {
+      uws.us_listen_socket_close(this.#listenSocket);
+      this.#listenSocket = undefined;
+    }
+    for (const ws of [...this.sockets]) {
+      if (!ws.getUserData().closed) ws.end(CloseCode.GoingAway, 'going_away: server shutting down');
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const ws of [...this.sockets]) {
+      if (!ws.getUserData().closed) ws.close();
+    }
+  }
+
+  stats(): StatsBody {
+    const c = this.pipeline.counters;
+    return {
+      uptime_s: Math.round((Date.now() - this.#startedAt) / 100) / 10,
+      started_at: new Date(this.#startedAt).toISOString(),
+      ticks: { received: c.ticksReceived, published: c.ticksPublished, rejected: c.ticksRejected },
+      frames: { received: c.framesReceived, bad: c.framesBad },
+      connections: { feeds: this.connections.feeds, subscribers: this.connections.subscribers },
+      slow_consumers_closed: this.connections.slowConsumersClosed,
+      symbols: this.pipeline.symbols.size,
+      latency_us: this.pipeline.latency.summary(),
+      uws: { native: uwsNative },
+      demo: this.config.demo,
+    };
+  }
+
+  /**
+   * Closes subscribers whose queued bytes passed maxBackpressure, with 1008
+   * slow_consumer, before uWS would have to close them abruptly at twice the
+   * limit. (The hardening issue replaces this with conflation first.)
+   */
+  #sweepSlowConsumers(): void {
+    const limit = this.config.maxBackpressure;
+    for (const ws of this.sockets) {
+      const data = ws.getUserData();
+      if (data.kind !== 'stream' || data.closed) continue;
+      if (ws.getBufferedAmount() > limit) {
+        data.closed = true;
+        this.connections.slowConsumersClosed++;
+        ws.end(
+          CloseCode.PolicyViolation,
+          `${ErrorCode.SlowConsumer}: more than ${limit} bytes queued`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * /stream: subscribers. Control messages arrive as MessagePack maps (binary)
+ * or JSON objects (text); replies and updates use the connection's format.
+ *
+ * Ordering after a subscribe: `subscribed`, then `snapshot`, then live
+ * updates. The two replies are sent and the topics subscribed in the same
+ * synchronous call, so no update can be published in between; uWS keeps
+ * send and publish in order (v20).
+ *
+ * A socket subscribed to "*" listens on the wildcard topic only (its named
+ * subscriptions are remembered but their topics left), so each update
+ * reaches it once: uWS would deliver a message published to two topics of
+ * one socket twice.
+ */
+import { Unpackr } from 'msgpackr';
+import type {
+  HttpRequest,
+  HttpResponse,
+  WebSocket,
+  WebSocketBehavior,
+  us_socket_context_t,
+} from 'uWebSockets.js';
+import { ALL_SYMBOLS, CloseCode, ErrorCode } from '../protocol/codes.js';
+import { parseControl, parseSymbolList } from '../protocol/control.js';
+import { isSafeMessagePack } from '../protocol/tick-scanner.js';
+import { nowUs } from '../pipeline/clock.js';
+import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
+import { TokenCheck, presentedToken } from './auth.js';
+import type { ServerCore } from './core.js';
+import { type Reply, encodeReply, errorReply } from './replies.js';
+import type { SocketData, StreamSocketData } from './socket-data.js';
+
+const UNPACKER = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+const TEXT = new TextDecoder('utf-8', { fatal: true });
+
+type StreamSocket = WebSocket<SocketData>;
+
+export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
+  const { config, sockets, connections } = core;
+  const tokens = config.streamToken === undefined ? undefined : new TokenCheck(config.streamToken);
+  return {
+    // uWS closes frames over its own cap abruptly (1006, no reason), so the
+    // cap sits at 4x the limit and frames between the two get a proper 1009
+    // payload_too_large close from the message handler.
+    maxPayloadLength: config.maxStreamFrame * 4,
+    maxBackpressure: config.maxBackpressure * 2,
+    // Past twice the limit uWS closes the socket itself rather than silently
+    // skipping it on publish; the periodic sweep closes it with 1008 first.
+    closeOnBackpressureLimit: 1,
+    idleTimeout: config.idleTimeoutS,
+    sendPingsAutomatically: true,
+
+    upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      if (
+        tokens !== undefined &&
+        !tokens.matches(presentedToken(req.getHeader('authorization'), query))
+      ) {
+        res
+          .writeStatus('401 Unauthorized')
+          .writeHeader('WWW-Authenticate', 'Bearer')
+          .end('unauthorized: a valid stream token is required');
+        return;
+      }
+      const format = query.get('format') ?? 'msgpack';
+      if (format !== 'msgpack' && format !== 'json') {
+        res
+          .writeStatus('400 Bad Request')
+          .end(`${ErrorCode.BadRequest}: format must be msgpack or json`);
+        return;
+      }
+      const symbolsParam = query.get('symbols');
+      let initial: readonly string[] | string | undefined;
+      if (symbolsParam !== null)
+        initial = parseSymbolList(symbolsParam.split(',').filter((s) => s !== ''));
+      const data: StreamSocketData = {
+        kind: 'stream',
+        json: format === 'json',
+        symbols: new Set(),
+        all: false,
+        initial,
+        closed: false,
+      };
+      res.upgrade<SocketData>(
+        data,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+
+    open(ws: StreamSocket): void {
+      sockets.add(ws);
+      connections.subscribers++;
+      const data = ws.getUserData() as StreamSocketData;
+      if (typeof data.initial === 'string') {
+        reply(ws, errorReply(ErrorCode.BadRequest, `symbols query parameter: ${data.initial}`));
+      } else if (data.initial !== undefined) {
+        subscribe(core, ws, data, data.initial);
+      }
+    },
+
+    message(ws: StreamSocket, message: ArrayBuffer, isBinary: boolean): void {
+      const data = ws.getUserData() as StreamSocketData;
+      if (message.byteLength > config.maxStreamFrame) {
+        ws.end(
+          CloseCode.MessageTooBig,
+          `${ErrorCode.PayloadTooLarge}: frames on /stream are limited to ${config.maxStreamFrame} bytes`,
+        );
+        return;
+      }
+      const decoded = decodeControl(message, isBinary);
+      if (typeof decoded === 'string') {
+        reply(ws, errorReply(ErrorCode.BadRequest, decoded));
+        return;
+      }
+      const parsed = parseControl(decoded.value);
+      if (!parsed.ok) {
+        reply(ws, errorReply(ErrorCode.BadRequest, parsed.message));
+        return;
+      }
+      const request = parsed.request;
+      switch (request.op) {
+        case 'subscribe':
+          subscribe(core, ws, data, request.symbols, request.since !== undefined);
+          break;
+        case 'unsubscribe':
+          unsubscribe(ws, data, request.symbols);
+          break;
+        case 'ping':
+          reply(ws, { op: 'pong', id: request.id, time: nowUs() });
+          break;
+      }
+    },
+
+    close(ws: StreamSocket): void {
+      ws.getUserData().closed = true;
+      sockets.delete(ws);
+      connections.subscribers--;
+    },
+  };
+}
+
+/** Decodes a control frame; returns a bad_request message on failure. */
+function decodeControl(message: ArrayBuffer, isBinary: boolean): { value: unknown } | string {
+  if (isBinary) {
+    const bytes = new Uint8Array(message);
+    // Bounded pre-scan before the general decoder: no ext types, declared
+    // lengths that fit, nesting ≤ 8 (msgpackr would preallocate from hostile
+    // array headers).
+    if (!isSafeMessagePack(bytes)) return 'not valid MessagePack (or uses extension types)';
+    try {
+      return { value: UNPACKER.unpack(bytes) as unknown };
+    } catch {
+      return 'not valid MessagePack';
+    }
+  }
+  try {
+    return { value: JSON.parse(TEXT.decode(message)) as unknown };
+  } catch {
+    return 'not valid JSON';
+  }
+}
+
+function reply(ws: StreamSocket, message: Reply): void {
+  const json = (ws.getUserData() as StreamSocketData).json;
+  ws.send(encodeReply(message, json), !json);
+}
+
+function subscribe(
+  core: ServerCore,
+  ws: StreamSocket,
+  data: StreamSocketData,
+  symbols: readonly string[],
+  withSince = false,
+): void {
+  const wantsAll = symbols.includes(ALL_SYMBOLS);
+  let added = 0;
+  for (const s of symbols) if (s !== ALL_SYMBOLS && !data.symbols.has(s)) added++;
+  const total = data.symbols.size + added + (wantsAll || data.all ? 1 : 0);
+  if (total > core.config.maxSubscriptions) {
+    reply(
+      ws,
+      errorReply(
+        ErrorCode.TooManySubscriptions,
+        `a connection may hold ${core.config.maxSubscriptions} subscriptions; this request would make ${total}`,
+      ),
+    );
+    return;
+  }
+  // 1. subscribed (recovery from history is not kept by the core yet, so a
+  //    request with `since` is answered recovered:false and the snapshot).
+  reply(
+    ws,
+    withSince ? { op: 'subscribed', symbols, recovered: false } : { op: 'subscribed', symbols },
+  );
+  // 2. snapshot
+  const json = data.json;
+  const snap = core.pipeline.snapshot(
+    symbols.filter((s) => s !== ALL_SYMBOLS),
+    wantsAll,
+    json,
+  );
+  ws.send(snap, !json);
+  // 3. live updates from now on
+  for (const s of symbols) {
+    if (s === ALL_SYMBOLS) continue;
+    if (!data.symbols.has(s)) {
+      data.symbols.add(s);
+      if (!data.all && !wantsAll) ws.subscribe(topicFor(s, json ? 'json' : 'msgpack'));
+    }
+  }
+  if (wantsAll && !data.all) {
+    data.all = true;
+    for (const s of data.symbols) ws.unsubscribe(topicFor(s, json ? 'json' : 'msgpack'));
+    ws.subscribe(json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC);
+  }
+}
+
+function unsubscribe(ws: StreamSocket, data: StreamSocketData, symbols: readonly string[]): void {
+  const format = data.json ? 'json' : 'msgpack';
+  for (const s of symbols) {
+    if (s === ALL_SYMBOLS || !data.symbols.delete(s)) continue;
+    if (!data.all) ws.unsubscribe(topicFor(s, format));
+  }
+  if (symbols.includes(ALL_SYMBOLS) && data.all) {
+    data.all = false;
+    ws.unsubscribe(data.json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC);
+    for (const s of data.symbols) ws.subscribe(topicFor(s, format));
+  }
+  reply(ws, { op: 'unsubscribed', symbols });
+}
