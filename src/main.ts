@@ -21,6 +21,8 @@ async function main(): Promise<number> {
     );
   }
   const port = await server.start();
+  // The listening line comes first, so tools that wait for it read line 1.
+  process.stdout.write(`tickwire listening on http://${config.host}:${port}\n`);
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   if (config.feedTokenGenerated) {
     process.stdout.write(
@@ -32,7 +34,6 @@ async function main(): Promise<number> {
       `demo feed: ${config.demoSymbols} symbols at ${config.demoRate} ticks/s; try ws://${shownHost}:${port}/stream?symbols=*\n`,
     );
   }
-  process.stdout.write(`tickwire listening on http://${config.host}:${port}\n`);
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {

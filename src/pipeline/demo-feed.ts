@@ -113,18 +113,22 @@ export class DemoFeed {
       const i = this.#next;
       this.#next = (i + 1) % this.symbols.length;
       const prev = this.#prices[i]!;
-      const p = Math.max(0.01, Math.round(prev * (1 + (Math.random() - 0.5) * 0.002) * 100) / 100);
+      const p = Math.max(0.01, cents(prev * (1 + (Math.random() - 0.5) * 0.002)));
       this.#prices[i] = p;
-      const spread = Math.max(0.01, Math.round(p * 0.0002 * 100) / 100);
+      const spread = Math.max(0.01, cents(p * 0.0002));
       ticks.push({
         s: this.symbols[i],
         p,
         q: 1 + Math.floor(Math.random() * 500),
-        b: p - spread,
-        a: p + spread,
+        b: cents(p - spread),
+        a: cents(p + spread),
         t,
       });
     }
     return PACKER.pack(ticks);
   }
+}
+
+function cents(x: number): number {
+  return Math.round(x * 100) / 100;
 }

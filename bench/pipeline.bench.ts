@@ -1,0 +1,198 @@
+/**
+ * Pipeline micro-benchmark (no sockets): scan + slab copy + sequence + publish
+ * to a stub, for single-tick frames and batches of 100, plus bytes allocated
+ * per tick and GC counts over 1M ticks.
+ *
+ * Run with `npm run bench:pipeline` (builds first, runs under --expose-gc and
+ * a 64 MB semi-space so the allocation loop sees no scavenge: then the heap
+ * delta is the bytes allocated, and the GC count proves it).
+ */
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import os from 'node:os';
+import { Packr } from 'msgpackr';
+import { Bench } from 'tinybench';
+import { Pipeline, type Publisher } from '../src/pipeline/pipeline.js';
+
+/** A stub that reports one msgpack subscriber everywhere and drops messages. */
+class StubPublisher implements Publisher {
+  messages = 0;
+  bytes = 0;
+  publish(_topic: string, message: Uint8Array | string): void {
+    this.messages++;
+    this.bytes += message.length;
+  }
+  subscribers(topic: string): number {
+    return topic.charCodeAt(0) === 0x6d /* 'm' */ ? 1 : 0;
+  }
+}
+
+const SYMBOLS = 100;
+const packer = new Packr({ useRecords: false });
+
+function tick(i: number): Record<string, unknown> {
+  const p = 100 + (i % 997) / 100;
+  return {
+    s: `SYM${i % SYMBOLS}`,
+    p,
+    q: 1 + (i % 50),
+    b: p - 0.01,
+    a: p + 0.01,
+    t: 1_732_500_000_000_000 + i,
+  };
+}
+
+/** Pre-encoded frames, so the benchmark measures the pipeline, not msgpackr. */
+function frames(count: number, perFrame: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let f = 0; f < count; f++) {
+    const ticks = [];
+    for (let k = 0; k < perFrame; k++) ticks.push(tick(f * perFrame + k));
+    out.push(perFrame === 1 ? packer.pack(ticks[0]) : packer.pack(ticks));
+  }
+  return out;
+}
+
+const single = frames(1000, 1);
+const batch100 = frames(100, 100);
+
+function runner(frameSet: Uint8Array[]): {
+  pipeline: Pipeline;
+  stub: StubPublisher;
+  run: () => void;
+} {
+  const stub = new StubPublisher();
+  const pipeline = new Pipeline(stub);
+  let i = 0;
+  return {
+    pipeline,
+    stub,
+    run: () => {
+      pipeline.process(frameSet[i]!, performance.now());
+      i = i + 1 === frameSet.length ? 0 : i + 1;
+    },
+  };
+}
+
+interface Row {
+  readonly name: string;
+  readonly ticksPerFrame: number;
+  readonly medianNsPerFrame: number;
+  readonly ticksPerSecond: number;
+  readonly samples: number;
+}
+
+async function throughput(): Promise<Row[]> {
+  const bench = new Bench({ time: 2000, warmupTime: 500 });
+  const s = runner(single);
+  const b = runner(batch100);
+  bench.add('single tick per frame', s.run);
+  bench.add('batch of 100 ticks per frame', b.run);
+  await bench.run();
+  return bench.tasks.map((task) => {
+    const per = task.name.startsWith('batch') ? 100 : 1;
+    const r = task.result;
+    if (r === undefined || r.state !== 'completed')
+      throw new Error(`${task.name} did not complete`);
+    const medianMs = r.latency.p50 ?? r.latency.mean;
+    return {
+      name: task.name,
+      ticksPerFrame: per,
+      medianNsPerFrame: medianMs * 1e6,
+      ticksPerSecond: (per * 1000) / medianMs,
+      samples: r.latency.samplesCount ?? r.latency.samples?.length ?? 0,
+    };
+  });
+}
+
+interface AllocRow {
+  readonly name: string;
+  readonly ticks: number;
+  readonly bytesPerTick: number | undefined;
+  readonly gcs: number;
+  readonly seconds: number;
+}
+
+function allocation(
+  name: string,
+  frameSet: Uint8Array[],
+  perFrame: number,
+  totalTicks: number,
+): AllocRow {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc (npm run bench:pipeline does)');
+  const r = runner(frameSet);
+  // Warm up: JIT, slabs, symbol table, last-value caches.
+  for (let k = 0; k < 20_000 / perFrame; k++) r.run();
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind !== constants.NODE_PERFORMANCE_GC_WEAKCB) gcs++;
+    }
+  });
+  gc();
+  gc();
+  obs.observe({ entryTypes: ['gc'] });
+  const before = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  const framesToRun = totalTicks / perFrame;
+  for (let k = 0; k < framesToRun; k++) r.run();
+  const seconds = (performance.now() - t0) / 1000;
+  const after = process.memoryUsage().heapUsed;
+  obs.disconnect();
+  // Observer callbacks are delivered asynchronously; flush by taking records.
+  gcs += obs.takeRecords?.().length ?? 0;
+  return {
+    name,
+    ticks: totalTicks,
+    bytesPerTick: gcs === 0 ? (after - before) / totalTicks : undefined,
+    gcs,
+    seconds,
+  };
+}
+
+async function main(): Promise<void> {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `tickwire pipeline benchmark — ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
+  console.log(
+    'stub publisher: one msgpack subscriber on every topic, messages dropped; 100 symbols, 6-field ticks\n',
+  );
+
+  const rows = await throughput();
+  console.log('throughput (tinybench, median per frame):');
+  console.table(
+    rows.map((r) => ({
+      scenario: r.name,
+      'ns/frame (median)': Math.round(r.medianNsPerFrame),
+      'ticks/s': Math.round(r.ticksPerSecond).toLocaleString('en-US'),
+      samples: r.samples,
+    })),
+  );
+
+  const allocRows = [
+    allocation('single tick per frame', single, 1, 1_000_000),
+    allocation('batch of 100 ticks per frame', batch100, 100, 1_000_000),
+  ];
+  await new Promise((r) => setTimeout(r, 50));
+  console.log('allocation over 1M ticks (heap delta with no GC in the loop):');
+  console.table(
+    allocRows.map((r) => ({
+      scenario: r.name,
+      'bytes/tick':
+        r.bytesPerTick === undefined ? `n/a (${r.gcs} GCs ran)` : r.bytesPerTick.toFixed(2),
+      'GCs in loop': r.gcs,
+      'ticks/s (loop)': Math.round(r.ticks / r.seconds).toLocaleString('en-US'),
+    })),
+  );
+  const batchRow = rows.find((r) => r.ticksPerFrame === 100);
+  const batchAlloc = allocRows[1];
+  console.log('targets (printed, not enforced): >= 3,000,000 ticks/s in batches; <= 16 bytes/tick');
+  console.log(
+    `  batches: ${Math.round(batchRow?.ticksPerSecond ?? 0).toLocaleString('en-US')} ticks/s; ` +
+      `allocation: ${batchAlloc?.bytesPerTick?.toFixed(2) ?? 'n/a'} bytes/tick`,
+  );
+}
+
+await main();
