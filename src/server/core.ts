@@ -3,6 +3,7 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { SocketData } from './socket-data.js';
+import type { UwsPublisher } from './uws-publisher.js';
 
 export class ConnectionCounts {
   feeds = 0;
@@ -17,4 +18,6 @@ export interface ServerCore {
   /** Every open WebSocket, for shutdown and the slow-consumer sweep. */
   readonly sockets: Set<WebSocket<SocketData>>;
   readonly connections: ConnectionCounts;
+  /** Fan-out, with subscriber counts mirrored from uWS. */
+  readonly publisher: UwsPublisher;
 }

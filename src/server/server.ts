@@ -53,6 +53,7 @@ export class TickwireServer implements ServerCore {
   readonly sockets = new Set<WebSocket<SocketData>>();
   readonly connections = new ConnectionCounts();
   readonly metrics: Registry;
+  readonly publisher: UwsPublisher;
   readonly #app: TemplatedApp;
   readonly #startedAt = Date.now();
   #listenSocket: us_listen_socket | undefined;
@@ -71,7 +72,8 @@ export class TickwireServer implements ServerCore {
     }
     this.config = config;
     this.#app = uws.App();
-    this.pipeline = new Pipeline(new UwsPublisher(this.#app), {
+    this.publisher = new UwsPublisher(this.#app);
+    this.pipeline = new Pipeline(this.publisher, {
       maxSymbols: config.maxSymbols,
       latencyWindow: config.latencyWindow,
     });

@@ -32,6 +32,8 @@ import type { SocketData, StreamSocketData } from './socket-data.js';
 
 const UNPACKER = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 const TEXT = new TextDecoder('utf-8', { fatal: true });
+/** Bytes a subscriber may queue past maxBackpressure before uWS itself cuts it off. */
+const BACKPRESSURE_HEADROOM = 16 * 1024 * 1024;
 
 type StreamSocket = WebSocket<SocketData>;
 
@@ -43,9 +45,17 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
     // cap sits at 4x the limit and frames between the two get a proper 1009
     // payload_too_large close from the message handler.
     maxPayloadLength: config.maxStreamFrame * 4,
-    maxBackpressure: config.maxBackpressure * 2,
-    // Past twice the limit uWS closes the socket itself rather than silently
-    // skipping it on publish; the periodic sweep closes it with 1008 first.
+    // The periodic sweep closes a subscriber past maxBackpressure with 1008
+    // slow_consumer. uWS's own cap is only a last-resort memory bound: past it
+    // uWS drops the close frame and cuts the socket (1006, uncounted). One
+    // event-loop iteration can queue far more than the limit (a full kernel
+    // buffer, then a burst of feed frames), so a cap of 2x the limit was
+    // reached before any sweep ran; the cap now leaves a fixed headroom.
+    maxBackpressure: Math.max(
+      config.maxBackpressure * 2,
+      config.maxBackpressure + BACKPRESSURE_HEADROOM,
+    ),
+    // Past the cap uWS closes the socket rather than silently skipping it on publish.
     closeOnBackpressureLimit: 1,
     idleTimeout: config.idleTimeoutS,
     sendPingsAutomatically: true,
@@ -132,6 +142,10 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
           reply(ws, { op: 'pong', id: request.id, time: nowUs() });
           break;
       }
+    },
+
+    subscription(_ws: StreamSocket, topic: ArrayBuffer, newCount: number): void {
+      core.publisher.onSubscription(topic, newCount);
     },
 
     close(ws: StreamSocket): void {

@@ -1,13 +1,25 @@
 /**
- * The pipeline's Publisher over a uWS app: topic publish and the native
- * subscriber count (cheap; FIELD-NOTES). Deliveries are written by uWS at the
- * end of the event-loop iteration, which batches many frames per syscall.
+ * The pipeline's Publisher over a uWS app. Deliveries are written by uWS at
+ * the end of the event-loop iteration, which batches many frames per syscall.
+ *
+ * Subscriber counts are mirrored in a Map, kept current by the /stream
+ * route's `subscription` handler (uWS calls it on every subscribe and
+ * unsubscribe, also when a closing socket leaves its topics), because the
+ * pipeline asks for them per tick: app.numSubscribers() measured 123–132 ns
+ * per call here against 16–18 ns for Map#get (2M calls, 100 topics).
+ *
+ * Note: uWS creates its topic tree with the first `ws()` route, and
+ * publishing before that crashes the process; the server registers its
+ * routes in its constructor, before any publish.
  */
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Publisher } from '../pipeline/pipeline.js';
 
+const TEXT = new TextDecoder();
+
 export class UwsPublisher implements Publisher {
   readonly #app: TemplatedApp;
+  readonly #counts = new Map<string, number>();
 
   constructor(app: TemplatedApp) {
     this.#app = app;
@@ -18,6 +30,13 @@ export class UwsPublisher implements Publisher {
   }
 
   subscribers(topic: string): number {
-    return this.#app.numSubscribers(topic);
+    return this.#counts.get(topic) ?? 0;
+  }
+
+  /** Called from the `subscription` handler with uWS's new count for `topic`. */
+  onSubscription(topic: ArrayBuffer, newCount: number): void {
+    const name = TEXT.decode(topic);
+    if (newCount > 0) this.#counts.set(name, newCount);
+    else this.#counts.delete(name);
   }
 }
