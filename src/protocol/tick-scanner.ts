@@ -90,7 +90,10 @@ export const FRAME_ERROR_MESSAGES = Object.freeze({
   tooLarge: `a batch holds at most ${MAX_BATCH} ticks`,
 });
 
-/** Deepest nesting the scanner follows when skipping an invalid value. */
+/**
+ * Deepest container nesting in a frame: the top-level map or array is level 1,
+ * a container inside it level 2, and so on. A deeper frame is BadFrame.
+ */
 export const MAX_DEPTH = 8;
 
 const MALFORMED = -1;
@@ -190,7 +193,7 @@ export class TickScanner {
     let pos: number;
     if ((c & 0xf0) === 0x80 || c === 0xde || c === 0xdf) {
       this.count = 1;
-      pos = this.#tick(0, 0);
+      pos = this.#tick(0, 0, 1);
     } else if ((c & 0xf0) === 0x90 || c === 0xdc || c === 0xdd) {
       this.isBatch = true;
       let n: number;
@@ -215,10 +218,11 @@ export class TickScanner {
       for (let i = 0; i < n && pos >= 0; i++) {
         const e = buf[pos]!;
         if ((e & 0xf0) === 0x80 || e === 0xde || e === 0xdf) {
-          pos = this.#tick(i, pos);
+          pos = this.#tick(i, pos, 2);
         } else {
           this.start[i] = pos;
-          pos = this.#skip(pos, 1);
+          this.fault[i] = TickFault.None;
+          pos = this.#skip(pos, 2);
           this.#fail(i, TickFault.NotAMap);
           this.end[i] = pos;
         }
@@ -244,8 +248,11 @@ export class TickScanner {
     }
   }
 
-  /** Scans the tick map at `pos` as tick `i`; returns the offset past it or < 0. */
-  #tick(i: number, pos: number): number {
+  /**
+   * Scans the tick map at `pos` (nesting level `level`: 1 for a single map, 2
+   * in a batch) as tick `i`; returns the offset past it or < 0.
+   */
+  #tick(i: number, pos: number, level: number): number {
     const buf = this.#buf;
     const end = this.#end;
     this.start[i] = pos;
@@ -275,10 +282,10 @@ export class TickScanner {
     for (let k = 0; k < n; k++) {
       // --- key ---
       if (!this.#readStr(pos)) {
-        pos = this.#skip(pos, 1);
+        pos = this.#skip(pos, level + 1);
         if (pos < 0) return pos;
         this.#fail(i, TickFault.NonStringKey);
-        pos = this.#skip(pos, 1);
+        pos = this.#skip(pos, level + 1);
         if (pos < 0) return pos;
         continue;
       }
@@ -312,7 +319,7 @@ export class TickScanner {
       if (pos < 0) return pos;
       const kind = this.#kind;
       if (kind === V_CONTAINER) {
-        pos = this.#skip(vpos, 1);
+        pos = this.#skip(vpos, level + 1);
         if (pos < 0) return pos;
         this.#fail(i, TickFault.NestedValue);
         continue;
@@ -366,7 +373,7 @@ export class TickScanner {
       kind === V_FLOAT &&
       Number.isInteger(this.#num) &&
       this.#num >= 0 &&
-      this.#num <= Number.MAX_SAFE_INTEGER
+      this.#num <= 9007199254740992 // 2^53
     );
   }
 
@@ -390,7 +397,8 @@ export class TickScanner {
   }
 
   #isDuplicate(buf: Uint8Array, k: number, ks: number, kl: number): boolean {
-    let h = 0x811c9dc5;
+    // `| 0` so that the hash of an empty key matches its Int32Array copy.
+    let h = 0x811c9dc5 | 0;
     for (let j = ks; j < ks + kl; j++) h = Math.imul(h ^ buf[j]!, 0x01000193);
     const starts = this.#keyStart;
     const lens = this.#keyLen;
@@ -544,12 +552,12 @@ export class TickScanner {
   }
 
   /**
-   * Skips any value at pos (depth-limited). Returns the offset past it,
+   * Skips any value at pos; `depth` is the nesting level it has if it is a
+   * container (TOO_DEEP past MAX_DEPTH). Returns the offset past it,
    * MALFORMED or TOO_DEEP. Containers' counts are checked against the bytes
    * left before they are followed, so work stays linear in the frame size.
    */
   #skip(pos: number, depth: number): number {
-    if (depth > MAX_DEPTH) return TOO_DEEP;
     const buf = this.#buf;
     const end = this.#end;
     if (pos >= end) return MALFORMED;
@@ -664,6 +672,7 @@ export class TickScanner {
     if (len >= 0) {
       return len > end - pos ? MALFORMED : pos + len;
     }
+    if (depth > MAX_DEPTH) return TOO_DEEP;
     if (items > end - pos) return MALFORMED;
     for (let j = 0; j < items; j++) {
       pos = this.#skip(pos, depth + 1);
@@ -694,7 +703,7 @@ class SafeChecker {
   #walk(pos: number, depth: number): number {
     const buf = this.#buf;
     const end = buf.length;
-    if (depth > MAX_DEPTH || pos >= end) return MALFORMED;
+    if (pos >= end) return MALFORMED;
     const c = buf[pos]!;
     if ((c >= 0xc7 && c <= 0xc9) || (c >= 0xd4 && c <= 0xd8) || c === 0xc1) return MALFORMED;
     let items: number;
@@ -716,6 +725,8 @@ class SafeChecker {
     } else {
       return this.#scalar(pos);
     }
+    // A container at depth d is nesting level d + 1.
+    if (depth >= MAX_DEPTH) return MALFORMED;
     pos += head;
     if (items > end - pos) return MALFORMED;
     for (let j = 0; j < items; j++) {
