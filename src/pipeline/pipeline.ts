@@ -8,8 +8,9 @@
  * Hot-path rules (pino style; figures are from FIELD-NOTES on this machine):
  * - no object, closure or `try` per tick: per-tick state lives in the
  *   scanner's typed arrays and in long-lived SymbolEntry objects;
- * - bytes are copied with index loops: `target.set(src.subarray(a, b))`
- *   creates a view object per call (subarray ≈ 48 ns), and ticks are short;
+ * - no `target.set(src.subarray(a, b))` per tick: subarray creates a view
+ *   object (≈ 48 ns); tick bodies move with copyWithin inside the slab, the
+ *   frame having been staged there with one native copy;
  * - the wildcard frame is encoded once per frame and published once; each
  *   symbol's update is published from its last-value-cache view, which is
  *   reused while the update's length stays the same;
@@ -139,9 +140,16 @@ export class Pipeline {
     // Pass 2: write updates into one slab region (the wildcard frame).
     const publisher = this.#publisher;
     const slabs = this.slabs;
-    slabs.reserve(frame.length + count * UPDATE_OVERHEAD + ARRAY_HEADER);
+    // The frame is staged at the end of the reservation with one native copy,
+    // so each tick's body can then be moved with copyWithin (same buffer):
+    // 60-byte copies measured ~38 ns with copyWithin, ~200 ns as a JS index
+    // loop, ~95 ns with set(subarray) (which also allocates a view per tick).
+    const frameLength = frame.length;
+    slabs.reserve(frameLength * 2 + count * UPDATE_OVERHEAD + ARRAY_HEADER);
     const out = slabs.slab;
     const base = slabs.offset;
+    const staged = base + frameLength + count * UPDATE_OVERHEAD + ARRAY_HEADER;
+    out.set(frame, staged);
     let w = base;
     const asArray = valid > 1;
     if (asArray) w = writeArrayHeader(out, w, valid);
@@ -159,8 +167,10 @@ export class Pipeline {
       const start = w;
       w = writeMapHeader(out, w, scanner.entries[i]! + 2);
       // Body: every key/value pair exactly as the feed sent it.
+      const bodyStart = scanner.body[i]!;
       const bodyEnd = scanner.end[i]!;
-      for (let j = scanner.body[i]!; j < bodyEnd; j++) out[w++] = frame[j]!;
+      out.copyWithin(w, staged + bodyStart, staged + bodyEnd);
+      w += bodyEnd - bodyStart;
       w = writeSeqAndTime(out, w, seq, rHi, rLo);
       const view = e.store(out, start, w);
       if (publisher.subscribers(e.msgpackTopic) > 0) publisher.publish(e.msgpackTopic, view, true);

@@ -66,9 +66,12 @@ export function registerHttpRoutes(app: TemplatedApp, source: HttpSource): void 
   });
 
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
-    res
-      .writeStatus('404 Not Found')
-      .writeHeader('Content-Type', 'text/plain; charset=utf-8')
-      .end(`not found: ${req.getMethod().toUpperCase()} ${req.getUrl()}\n`);
+    const method = req.getMethod().toUpperCase();
+    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'text/plain; charset=utf-8');
+    // A response to HEAD must not carry a body: clients would read it as the
+    // start of the next response on the connection. (endWithoutBody with a
+    // length argument aborts the process in this uWS build.)
+    if (method === 'HEAD') res.endWithoutBody();
+    else res.end(`not found: ${method} ${req.getUrl()}\n`);
   });
 }
