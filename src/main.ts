@@ -17,7 +17,8 @@ async function main(): Promise<number> {
   const server = new TickwireServer(config);
   if (!uwsNative) {
     process.stderr.write(
-      'WARNING: uWebSockets.js is running on its slow JS fallback (--allow-uws-fallback); /stats reports uws.native=false\n',
+      'WARNING: uWebSockets.js is running on its JS fallback (--allow-uws-fallback), which cannot serve ' +
+        'the WebSocket routes: HTTP-only diagnostics, /readyz answers 503, /stats reports uws.native=false\n',
     );
   }
   const port = await server.start();

@@ -83,8 +83,13 @@ export class TickwireServer implements ServerCore {
       symbols: () => this.pipeline.symbols.size,
       latency: () => this.pipeline.latency.summary(),
     });
-    this.#app.ws<SocketData>('/feed', feedBehavior(this));
-    this.#app.ws<SocketData>('/stream', streamBehavior(this));
+    // The JS fallback of this uWS build cannot run custom upgrade handlers
+    // (it throws "not implemented" and takes the process down), so on it the
+    // WebSocket routes are not registered: HTTP-only diagnostics, not ready.
+    if (uwsNative) {
+      this.#app.ws<SocketData>('/feed', feedBehavior(this));
+      this.#app.ws<SocketData>('/stream', streamBehavior(this));
+    }
     registerHttpRoutes(this.#app, {
       stats: () => this.stats(),
       ready: () => this.ready,
@@ -98,7 +103,7 @@ export class TickwireServer implements ServerCore {
   }
 
   get ready(): boolean {
-    return this.#listenSocket !== undefined && !this.#stopping;
+    return this.#listenSocket !== undefined && !this.#stopping && uwsNative;
   }
 
   /** Listens on config.host:config.port; resolves with the real port. */

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
 import { type Update, connect, expectRefused, waitFor, withTimeout } from '../helpers/clients.js';
 import {
   ROOT,
@@ -289,6 +290,28 @@ describe('uWebSockets.js fallback', () => {
     const res = await httpGet(`http://127.0.0.1:${s.port}/stats`);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).uws).toEqual({ native: false });
+    expect((await httpGet(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
+    expect(await stopProcess(s)).toEqual({ code: 0, signal: null });
+  });
+
+  test('on the fallback, /readyz is 503 and WebSocket upgrades are refused without taking the process down', async () => {
+    const s = await start([...LOCAL, '--feed-token', 'fallback-token', '--allow-uws-fallback'], {
+      UWS_USE_FALLBACK: '1',
+    });
+    expect((await httpGet(`http://127.0.0.1:${s.port}/readyz`)).status).toBe(503);
+    for (const path of ['/stream', '/feed?token=fallback-token']) {
+      const outcome = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${s.port}${path}`);
+        ws.on('open', () => {
+          ws.terminate();
+          resolve('open');
+        });
+        ws.on('unexpected-response', () => resolve('refused'));
+        ws.on('error', () => resolve('refused'));
+      });
+      expect(outcome).toBe('refused');
+    }
+    // Still serving after the refused upgrades.
     expect((await httpGet(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
     expect(await stopProcess(s)).toEqual({ code: 0, signal: null });
   });
