@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/reporters/summary.ts'],
     environment: 'node',
     // Integration tests start real uWS servers on ephemeral ports; files run in
     // separate forks so a crash in one cannot take the others with it.
