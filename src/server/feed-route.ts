@@ -14,6 +14,7 @@ import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { FrameStatus } from '../protocol/tick-scanner.js';
 import { TokenCheck, presentedToken } from './auth.js';
 import type { ServerCore } from './core.js';
+import { acceptUpgrade, refuseUnauthorized } from './upgrade.js';
 import { encodeReply, errorReply } from './replies.js';
 import type { FeedSocketData, SocketData } from './socket-data.js';
 
@@ -33,10 +34,7 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
       const query = new URLSearchParams(req.getQuery() ?? '');
       const token = presentedToken(req.getHeader('authorization'), query);
       if (!tokens.matches(token)) {
-        res
-          .writeStatus('401 Unauthorized')
-          .writeHeader('WWW-Authenticate', 'Bearer')
-          .end('unauthorized: a valid feed token is required');
+        refuseUnauthorized(res, 'feed');
         return;
       }
       const ackParam = query.get('ack');
@@ -46,13 +44,7 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
         frames: 0,
         closed: false,
       };
-      res.upgrade<SocketData>(
-        data,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      acceptUpgrade(res, req, context, data);
     },
 
     open(ws: WebSocket<SocketData>): void {

@@ -10,6 +10,7 @@ import { ListenError, UwsFallbackError } from '../errors.js';
 import { createMetrics } from '../metrics.js';
 import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { DemoFeed } from '../pipeline/demo-feed.js';
+import type { LatencySummary } from '../pipeline/latency-window.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { ConnectionCounts, type ServerCore } from './core.js';
 import { feedBehavior } from './feed-route.js';
@@ -34,15 +35,7 @@ export interface StatsBody {
   readonly connections: { readonly feeds: number; readonly subscribers: number };
   readonly slow_consumers_closed: number;
   readonly symbols: number;
-  readonly latency_us: {
-    readonly p50: number;
-    readonly p95: number;
-    readonly p99: number;
-    readonly p999: number;
-    readonly max: number;
-    readonly mean: number;
-    readonly samples: number;
-  };
+  readonly latency_us: LatencySummary;
   readonly uws: { readonly native: boolean };
   readonly demo: boolean;
 }

@@ -27,6 +27,7 @@ import { nowUs } from '../pipeline/clock.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
 import { TokenCheck, presentedToken } from './auth.js';
 import type { ServerCore } from './core.js';
+import { acceptUpgrade, refuseUnauthorized } from './upgrade.js';
 import { type Reply, encodeReply, errorReply } from './replies.js';
 import type { SocketData, StreamSocketData } from './socket-data.js';
 
@@ -66,10 +67,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
         tokens !== undefined &&
         !tokens.matches(presentedToken(req.getHeader('authorization'), query))
       ) {
-        res
-          .writeStatus('401 Unauthorized')
-          .writeHeader('WWW-Authenticate', 'Bearer')
-          .end('unauthorized: a valid stream token is required');
+        refuseUnauthorized(res, 'stream');
         return;
       }
       const format = query.get('format') ?? 'msgpack';
@@ -91,13 +89,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
         initial,
         closed: false,
       };
-      res.upgrade<SocketData>(
-        data,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      acceptUpgrade(res, req, context, data);
     },
 
     open(ws: StreamSocket): void {
