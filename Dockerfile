@@ -4,12 +4,17 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 
+# The client SDK (clients/ts) is an npm workspace: its package.json is part of
+# the install. Scripts are skipped here (the root `prepare` would build before
+# the sources are copied); the build runs below.
 COPY package.json package-lock.json ./
-RUN npm ci
+COPY clients/ts/package.json ./clients/ts/
+RUN npm ci --ignore-scripts
 
 COPY tsconfig*.json ./
 COPY src/ ./src/
 COPY bench/ ./bench/
+COPY clients/ts/ ./clients/ts/
 RUN npm run build
 
 # ---- Stage 2: runtime (production dependencies only) ----
@@ -18,7 +23,9 @@ WORKDIR /app
 ENV NODE_ENV=production
 
 COPY package*.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+COPY clients/ts/package.json ./clients/ts/
+# --ignore-scripts: the root `prepare` (a build) needs dev dependencies.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
 

@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'clients/ts/test/**/*.test.ts'],
     reporters: ['default', './test/reporters/summary.ts'],
     environment: 'node',
     // Integration tests start real uWS servers on ephemeral ports; files run in
