@@ -15,6 +15,8 @@ COPY tsconfig*.json ./
 COPY src/ ./src/
 COPY bench/ ./bench/
 COPY clients/ts/ ./clients/ts/
+COPY web/ ./web/
+COPY scripts/ ./scripts/
 RUN npm run build
 
 # ---- Stage 2: runtime (production dependencies only) ----

@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'clients/ts/test/**/*.test.ts'],
     reporters: ['default', './test/reporters/summary.ts'],
     environment: 'node',
+    // Bundles web/ into dist/web/ for the dashboard tests.
+    globalSetup: ['./test/global-setup.ts'],
     // Integration tests start real uWS servers on ephemeral ports; files run in
     // separate forks so a crash in one cannot take the others with it.
     pool: 'forks',

@@ -16,6 +16,8 @@ export interface Config {
   readonly feedTokenGenerated: boolean;
   /** Undefined: subscribing is open. */
   readonly streamToken: string | undefined;
+  /** Undefined: the admin routes (load test) answer 503 admin_disabled. */
+  readonly adminToken: string | undefined;
   readonly demo: boolean;
   readonly demoRate: number;
   readonly demoSymbols: number;
@@ -71,6 +73,13 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     env: 'TICKWIRE_STREAM_TOKEN',
     kind: 'string',
     help: 'token subscribers must present (default: none, open)',
+  },
+  {
+    key: 'adminToken',
+    flag: 'admin-token',
+    env: 'TICKWIRE_ADMIN_TOKEN',
+    kind: 'string',
+    help: 'token for the admin routes, e.g. the dashboard load test (default: none, disabled)',
   },
   {
     key: 'demo',
@@ -253,7 +262,10 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
     } else {
       if (typeof v !== 'string') throw new ConfigError(`${where} must be a string`);
       if (o.key === 'host' && v.trim() === '') throw new ConfigError(`${where} must not be empty`);
-      if ((o.key === 'feedToken' || o.key === 'streamToken') && v.length < 8) {
+      if (
+        (o.key === 'feedToken' || o.key === 'streamToken' || o.key === 'adminToken') &&
+        v.length < 8
+      ) {
         throw new ConfigError(`${where} must be at least 8 characters`);
       }
       out[o.key] = v;
@@ -263,6 +275,7 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
   if (!given) out.feedToken = randomBytes(24).toString('base64url');
   out.feedTokenGenerated = !given;
   if (out.streamToken === undefined) out.streamToken = undefined;
+  if (out.adminToken === undefined) out.adminToken = undefined;
   return Object.freeze(out) as unknown as Config;
 }
 

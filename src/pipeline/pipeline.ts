@@ -32,8 +32,8 @@ import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC } from './topics.js';
 
 /** Where updates go. Implemented over uWS by the server. */
 export interface Publisher {
-  /** Sends `message` to every subscriber of `topic`. */
-  publish(topic: string, message: Uint8Array | string, isBinary: boolean): void;
+  /** Sends `message`, which carries `updates` updates, to every subscriber of `topic`. */
+  publish(topic: string, message: Uint8Array | string, isBinary: boolean, updates: number): void;
   /** Subscribers of `topic` now. Must be cheap: it is asked per tick. */
   subscribers(topic: string): number;
 }
@@ -173,21 +173,27 @@ export class Pipeline {
       w += bodyEnd - bodyStart;
       w = writeSeqAndTime(out, w, seq, rHi, rLo);
       const view = e.store(out, start, w);
-      if (publisher.subscribers(e.msgpackTopic) > 0) publisher.publish(e.msgpackTopic, view, true);
+      if (publisher.subscribers(e.msgpackTopic) > 0)
+        publisher.publish(e.msgpackTopic, view, true, 1);
       const wantJson = publisher.subscribers(e.jsonTopic) > 0;
       if (wantJson || wantAllJson) {
         const json = updateToJson(view);
-        if (wantJson) publisher.publish(e.jsonTopic, json, false);
+        if (wantJson) publisher.publish(e.jsonTopic, json, false, 1);
         if (wantAllJson) jsonAll.push(json);
       }
     }
     slabs.commit(w - base);
     if (publisher.subscribers(ALL_MSGPACK_TOPIC) > 0) {
       // One view per frame (not per tick); uWS copies it.
-      publisher.publish(ALL_MSGPACK_TOPIC, out.subarray(base, w), true);
+      publisher.publish(ALL_MSGPACK_TOPIC, out.subarray(base, w), true, valid);
     }
     if (wantAllJson) {
-      publisher.publish(ALL_JSON_TOPIC, asArray ? `[${jsonAll.join(',')}]` : jsonAll[0]!, false);
+      publisher.publish(
+        ALL_JSON_TOPIC,
+        asArray ? `[${jsonAll.join(',')}]` : jsonAll[0]!,
+        false,
+        valid,
+      );
     }
     slabs.reset();
     this.accepted = valid;

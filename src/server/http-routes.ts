@@ -1,15 +1,27 @@
 /**
  * Plain HTTP routes: /stats (JSON), /metrics (Prometheus), /healthz,
- * /readyz, / (placeholder until the dashboard), and 404 for the rest.
+ * /readyz, the dashboard (/ and its hashed assets), the admin load-test
+ * routes, and 404 for the rest.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Registry } from 'prom-client';
+import { TokenCheck } from './auth.js';
+import { type LoadTester, parseLoadTestParams } from './load-test.js';
+import { type StaticAsset, acceptsGzip } from './static.js';
 
 export interface HttpSource {
   stats(): object;
   ready(): boolean;
   readonly metrics: Registry;
+  /** The dashboard files (empty when web assets were not built). */
+  readonly assets: readonly StaticAsset[];
+  /** Undefined: no admin token configured, admin routes answer 503. */
+  readonly adminToken: string | undefined;
+  readonly loadTester: LoadTester;
 }
+
+/** Largest request body accepted on the admin routes. */
+const MAX_ADMIN_BODY = 4096;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -57,13 +69,29 @@ export function registerHttpRoutes(app: TemplatedApp, source: HttpSource): void 
     }
   });
 
-  app.get('/', (res: HttpResponse) => {
-    res
-      .writeHeader('Content-Type', 'text/html; charset=utf-8')
-      .end(
-        '<!doctype html><title>tickwire</title><p>tickwire is running: see <a href="/stats">/stats</a>; the live dashboard is not built yet.</p>\n',
-      );
-  });
+  registerAdminRoutes(app, source);
+
+  for (const asset of source.assets) {
+    app.get(asset.path, (res: HttpResponse, req: HttpRequest) => {
+      const gzip = asset.gzip !== undefined && acceptsGzip(req.getHeader('accept-encoding'));
+      res
+        .writeHeader('Content-Type', asset.type)
+        .writeHeader('Cache-Control', asset.cacheControl)
+        .writeHeader('Vary', 'Accept-Encoding');
+      if (gzip) res.writeHeader('Content-Encoding', 'gzip');
+      res.end(gzip ? asset.gzip : asset.body);
+    });
+  }
+  if (!source.assets.some((a) => a.path === '/')) {
+    app.get('/', (res: HttpResponse) => {
+      res
+        .writeHeader('Content-Type', 'text/html; charset=utf-8')
+        .writeHeader('Cache-Control', 'no-cache')
+        .end(
+          '<!doctype html><title>tickwire</title><p>tickwire is running: see <a href="/stats">/stats</a>. The dashboard assets were not found: run <code>npm run build</code>.</p>\n',
+        );
+    });
+  }
 
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
     const method = req.getMethod().toUpperCase();
@@ -73,5 +101,101 @@ export function registerHttpRoutes(app: TemplatedApp, source: HttpSource): void 
     // length argument aborts the process in this uWS build.)
     if (method === 'HEAD') res.endWithoutBody();
     else res.end(`not found: ${method} ${req.getUrl()}\n`);
+  });
+}
+
+/** A JSON reply. (uWS needs the status written before any header.) */
+function json(res: HttpResponse, status: string, body: unknown, bearer = false): void {
+  res.writeStatus(status);
+  if (bearer) res.writeHeader('WWW-Authenticate', 'Bearer');
+  res
+    .writeHeader('Content-Type', JSON_TYPE)
+    .writeHeader('Cache-Control', 'no-store')
+    .end(JSON.stringify(body));
+}
+
+/**
+ * POST /admin/loadtest (start; 202 with the run id) and GET /admin/loadtest
+ * (latest status), both behind `Authorization: Bearer ADMIN_TOKEN`.
+ */
+function registerAdminRoutes(app: TemplatedApp, source: HttpSource): void {
+  const tokens = source.adminToken === undefined ? undefined : new TokenCheck(source.adminToken);
+  /** Answers 503/401 and returns false unless the request may proceed. */
+  const authorized = (res: HttpResponse, req: HttpRequest): boolean => {
+    if (tokens === undefined) {
+      json(res, '503 Service Unavailable', {
+        error: 'admin_disabled',
+        message: 'start the server with --admin-token (or TICKWIRE_ADMIN_TOKEN) to enable it',
+      });
+      return false;
+    }
+    const m = /^Bearer\s+(.+)$/i.exec(req.getHeader('authorization').trim());
+    if (m === null || !tokens.matches(m[1]!.trim())) {
+      json(
+        res,
+        '401 Unauthorized',
+        {
+          error: 'unauthorized',
+          message: 'a valid admin token is required (Authorization: Bearer TOKEN)',
+        },
+        true,
+      );
+      return false;
+    }
+    return true;
+  };
+
+  app.get('/admin/loadtest', (res: HttpResponse, req: HttpRequest) => {
+    if (!authorized(res, req)) return;
+    const latest = source.loadTester.latest;
+    if (latest === undefined) json(res, '200 OK', { state: 'idle' });
+    else json(res, '200 OK', latest);
+  });
+
+  app.post('/admin/loadtest', (res: HttpResponse, req: HttpRequest) => {
+    if (!authorized(res, req)) return;
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk: ArrayBuffer, isLast: boolean) => {
+      if (aborted) return;
+      size += chunk.byteLength;
+      if (size > MAX_ADMIN_BODY) {
+        aborted = true;
+        res.cork(() => json(res, '413 Payload Too Large', { error: 'payload_too_large' }));
+        return;
+      }
+      // uWS reuses the chunk's memory after this call: copy it.
+      chunks.push(Buffer.from(new Uint8Array(chunk)));
+      if (!isLast) return;
+      res.cork(() => {
+        const text = Buffer.concat(chunks).toString('utf8').trim();
+        let body: unknown;
+        try {
+          body = text === '' ? {} : (JSON.parse(text) as unknown);
+        } catch {
+          json(res, '400 Bad Request', { error: 'bad_request', message: 'body is not JSON' });
+          return;
+        }
+        const params = parseLoadTestParams(body);
+        if (typeof params === 'string') {
+          json(res, '400 Bad Request', { error: 'bad_request', message: params });
+          return;
+        }
+        const id = source.loadTester.start(params);
+        if (id === undefined) {
+          json(res, '409 Conflict', {
+            error: 'busy',
+            message: 'a load test is already running',
+            id: source.loadTester.latest?.id,
+          });
+          return;
+        }
+        json(res, '202 Accepted', { id, state: 'running', params });
+      });
+    });
   });
 }

@@ -17,11 +17,38 @@ import { feedBehavior } from './feed-route.js';
 import { registerHttpRoutes } from './http-routes.js';
 import type { SocketData } from './socket-data.js';
 import { streamBehavior } from './stream-route.js';
+import { LoadTester } from './load-test.js';
+import { loadAssets } from './static.js';
+import { STATS_TOPIC, statsStreamBehavior } from './stats-stream.js';
 import { UwsPublisher } from './uws-publisher.js';
 import { uws, uwsNative } from './uws.js';
 
 /** How often subscribers' send buffers are checked against maxBackpressure. */
 const SLOW_CONSUMER_SWEEP_MS = 100;
+/** How often rates are computed and a snapshot is sent on /stats/stream. */
+const STATS_INTERVAL_MS = 1000;
+
+/** Per-second rates over the last stats interval. */
+export interface Rates {
+  readonly ticks_in: number;
+  readonly updates_out: number;
+  readonly frames_in: number;
+}
+
+/** What /stats/stream sends once per second: /stats plus rates and memory. */
+export interface StatsSnapshot extends StatsBody {
+  readonly time: number;
+  readonly rates: Rates;
+  readonly deliveries: number;
+  readonly memory: {
+    readonly rss: number;
+    readonly heap_used: number;
+    readonly heap_total: number;
+  };
+  readonly connections_stats: number;
+  /** Whether the admin routes (load test) are enabled. */
+  readonly admin_enabled: boolean;
+}
 
 export interface StatsBody {
   readonly uptime_s: number;
@@ -54,6 +81,12 @@ export class TickwireServer implements ServerCore {
   #stopping = false;
   #demo: DemoFeed | undefined;
   #sweep: NodeJS.Timeout | undefined;
+  #statsTimer: NodeJS.Timeout | undefined;
+  readonly loadTester: LoadTester;
+  /** Stats listeners on /stats/stream. */
+  statsListeners = 0;
+  #rates: Rates = { ticks_in: 0, updates_out: 0, frames_in: 0 };
+  #last = { at: performance.now(), ticks: 0, deliveries: 0, frames: 0 };
 
   constructor(config: Config) {
     if (!uwsNative && !config.allowUwsFallback) {
@@ -82,11 +115,16 @@ export class TickwireServer implements ServerCore {
     if (uwsNative) {
       this.#app.ws<SocketData>('/feed', feedBehavior(this));
       this.#app.ws<SocketData>('/stream', streamBehavior(this));
+      this.#app.ws<SocketData>('/stats/stream', statsStreamBehavior(this));
     }
+    this.loadTester = new LoadTester(this, () => this.#port);
     registerHttpRoutes(this.#app, {
       stats: () => this.stats(),
       ready: () => this.ready,
       metrics: this.metrics,
+      assets: loadAssets(),
+      adminToken: config.adminToken,
+      loadTester: this.loadTester,
     });
   }
 
@@ -111,6 +149,8 @@ export class TickwireServer implements ServerCore {
         this.#port = uws.us_socket_local_port(token);
         this.#sweep = setInterval(() => this.#sweepSlowConsumers(), SLOW_CONSUMER_SWEEP_MS);
         this.#sweep.unref();
+        this.#statsTimer = setInterval(() => this.#tickStats(), STATS_INTERVAL_MS);
+        this.#statsTimer.unref();
         if (this.config.demo) {
           this.#demo = new DemoFeed(
             { symbols: this.config.demoSymbols, ticksPerSecond: this.config.demoRate },
@@ -133,7 +173,9 @@ export class TickwireServer implements ServerCore {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#demo?.stop();
+    this.loadTester.abort();
     clearInterval(this.#sweep);
+    clearInterval(this.#statsTimer);
     if (this.#listenSocket !== undefined) {
       uws.us_listen_socket_close(this.#listenSocket);
       this.#listenSocket = undefined;
@@ -164,6 +206,43 @@ export class TickwireServer implements ServerCore {
       uws: { native: uwsNative },
       demo: this.config.demo,
     };
+  }
+
+  /** The snapshot /stats/stream sends: /stats plus rates and memory. */
+  statsSnapshot(): StatsSnapshot {
+    const mem = process.memoryUsage();
+    return {
+      ...this.stats(),
+      time: Date.now(),
+      rates: this.#rates,
+      deliveries: this.publisher.deliveries,
+      memory: { rss: mem.rss, heap_used: mem.heapUsed, heap_total: mem.heapTotal },
+      connections_stats: this.statsListeners,
+      admin_enabled: this.config.adminToken !== undefined,
+    };
+  }
+
+  /** Once per second: update the rates and publish a snapshot to /stats/stream. */
+  #tickStats(): void {
+    const c = this.pipeline.counters;
+    const now = performance.now();
+    const dt = (now - this.#last.at) / 1000;
+    if (dt > 0) {
+      this.#rates = {
+        ticks_in: Math.round((c.ticksReceived - this.#last.ticks) / dt),
+        updates_out: Math.round((this.publisher.deliveries - this.#last.deliveries) / dt),
+        frames_in: Math.round((c.framesReceived - this.#last.frames) / dt),
+      };
+    }
+    this.#last = {
+      at: now,
+      ticks: c.ticksReceived,
+      deliveries: this.publisher.deliveries,
+      frames: c.framesReceived,
+    };
+    if (this.statsListeners > 0 && uwsNative) {
+      this.#app.publish(STATS_TOPIC, JSON.stringify(this.statsSnapshot()), false);
+    }
   }
 
   /**

@@ -19,4 +19,10 @@ export interface StreamSocketData {
   closed: boolean;
 }
 
-export type SocketData = FeedSocketData | StreamSocketData;
+/** A /stats/stream connection: receives one JSON stats snapshot per second. */
+export interface StatsSocketData {
+  readonly kind: 'stats';
+  closed: boolean;
+}
+
+export type SocketData = FeedSocketData | StreamSocketData | StatsSocketData;
