@@ -1,0 +1,459 @@
+/**
+ * End-to-end benchmark orchestrator. For each run it starts one server
+ * (tickwire from dist/, or a peer from bench/peers/) pinned to core 0, then a
+ * subscriber process and a feed process pinned to core 1, and collects
+ * delivered/expected, order checks, latency, server CPU and peak RSS.
+ * Usage: node bench/e2e/run.mjs [--quick]
+ * Writes bench/results/latest.{md,json} (or quick.{md,json} with --quick).
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuSeconds, parseFlags, peakRssMb } from './lib.mjs';
+import {
+  failed,
+  fanoutTable,
+  fmtInt,
+  ingestTable,
+  latencyTable,
+  perCpu,
+  ratio,
+} from './format.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const flags = parseFlags(process.argv.slice(2));
+const quick = flags.quick === 'true';
+/** Extra node flags for the server under test, e.g. `--server-node-args=--cpu-prof` (profiling only). */
+const serverNodeArgs = flags['server-node-args'] ? flags['server-node-args'].split(' ') : [];
+/** `--servers a,b` and `--scenarios fanout,latency` restrict the matrix (results go to `--out`). */
+const onlyServers = flags.servers ? flags.servers.split(',') : undefined;
+const onlyScenarios = flags.scenarios ? flags.scenarios.split(',') : undefined;
+const TOKEN = 'bench-feed-token-0123456789';
+const BACKPRESSURE = 256 * 1024 * 1024;
+
+let hasTaskset = false;
+try {
+  execFileSync('taskset', ['-c', '0', 'true']);
+  hasTaskset = os.cpus().length >= 2;
+} catch {
+  hasTaskset = false;
+}
+
+function pinned(core, args) {
+  return hasTaskset
+    ? ['taskset', ['-c', String(core), process.execPath, ...args]]
+    : [process.execPath, args];
+}
+
+function start(core, args, ipc) {
+  const [cmd, argv] = pinned(core, args);
+  return spawn(cmd, argv, {
+    cwd: root,
+    stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+function waitListening(child) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('server did not start')), 15000);
+    child.stdout.on('data', (d) => {
+      buf += d.toString();
+      const m = /listening on http:\/\/[^:\s]+:(\d+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+}
+
+function nextMessage(child, type, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', on);
+      reject(new Error(`timeout waiting for ${type}`));
+    }, timeoutMs);
+    const on = (m) => {
+      if (m.type === type) {
+        clearTimeout(timer);
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+  });
+}
+
+const SERVERS = {
+  tickwire: [
+    'dist/src/main.js',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--feed-token',
+    TOKEN,
+    '--max-backpressure',
+    String(BACKPRESSURE),
+  ],
+  'uws-raw': ['bench/peers/uws-raw.mjs', '--port', '0'],
+  'ws-json': ['bench/peers/ws-json.mjs', '--port', '0'],
+  'ws-msgpack': ['bench/peers/ws-msgpack.mjs', '--port', '0'],
+  socketio: ['bench/peers/socketio.mjs', '--port', '0'],
+};
+
+function alive(child) {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+function kill(child) {
+  if (alive(child)) child.kill('SIGKILL');
+}
+
+/** SIGTERM first (so `--cpu-prof` can write its profile), SIGKILL after 5 s. */
+async function stop(child) {
+  if (!alive(child)) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => kill(child), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function measureFloor() {
+  const srv = start(0, ['bench/e2e/floor.mjs', '--role', 'server'], false);
+  try {
+    const port = await waitListening(srv);
+    const cli = start(
+      1,
+      [
+        'bench/e2e/floor.mjs',
+        '--role',
+        'client',
+        '--port',
+        String(port),
+        '--count',
+        quick ? '5000' : '20000',
+      ],
+      true,
+    );
+    const r = await nextMessage(cli, 'floor', 60000);
+    return r;
+  } finally {
+    kill(srv);
+  }
+}
+
+/** One run: server + subscribers + feed. */
+async function run({ server, scenario, subscribers, symbols, mode, rate, duration, budget }) {
+  const row = {
+    server,
+    scenario,
+    subscribers,
+    symbols,
+    rate: mode === 'rate' ? rate : null,
+    delivered: 0,
+    expected: 0,
+    lost: 0,
+    reordered: 0,
+    duplicates: 0,
+    deliveries_per_s: null,
+    ticks_sent: 0,
+    cpu_s: NaN,
+    rss_mb: NaN,
+    latency_us: { p50: null, p99: null, p999: null, max: null },
+    latency_from_send_us: { p50: null, p99: null, p999: null, max: null },
+  };
+  const srv = start(0, [...serverNodeArgs, ...SERVERS[server]], false);
+  let subs;
+  let feed;
+  try {
+    const port = await waitListening(srv);
+    subs = start(
+      1,
+      [
+        'bench/e2e/subs.mjs',
+        '--server',
+        server,
+        '--port',
+        String(port),
+        '--subs',
+        String(subscribers),
+        '--warmup',
+        mode === 'rate' ? '500' : '0',
+      ],
+      true,
+    );
+    let progress = { delivered: 0, closed: 0 };
+    subs.on('message', (m) => {
+      if (m.type === 'progress') progress = m;
+    });
+    await nextMessage(subs, 'ready', 60000);
+    const cpu0 = cpuSeconds(srv.pid);
+    const feedArgs = [
+      'bench/e2e/feed.mjs',
+      '--server',
+      server,
+      '--port',
+      String(port),
+      '--token',
+      TOKEN,
+      '--symbols',
+      String(symbols),
+      '--duration',
+      String(duration),
+      '--mode',
+      mode,
+    ];
+    if (mode === 'rate') feedArgs.push('--rate', String(rate));
+    if (budget !== undefined) feedArgs.push('--budget', String(budget));
+    feed = start(1, feedArgs, true);
+    const done = await nextMessage(feed, 'done', (duration + 60) * 1000);
+    row.ticks_sent = done.sent;
+    row.expected = done.sent * subscribers;
+    // Drain: wait until everything arrived, or no progress for 3 s (max 60 s).
+    const drainStart = Date.now();
+    let lastSeen = -1;
+    let lastChange = Date.now();
+    while (progress.delivered < row.expected && Date.now() - drainStart < 60000) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (progress.delivered !== lastSeen) {
+        lastSeen = progress.delivered;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > 3000) break;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    row.cpu_s = cpuSeconds(srv.pid) - cpu0;
+    row.rss_mb = peakRssMb(srv.pid);
+    subs.send({ type: 'summary' });
+    const s = await nextMessage(subs, 'summary', 30000);
+    row.delivered = s.delivered;
+    row.reordered = s.reordered;
+    row.duplicates = s.duplicates;
+    row.lost = row.expected - s.delivered;
+    row.latency_us = {
+      p50: s.latency.p50,
+      p99: s.latency.p99,
+      p999: s.latency.p999,
+      max: s.latency.max,
+    };
+    row.latency_from_send_us = s.latencyFromSend;
+    if (s.closed > 0) row.error = `${s.closed} subscribers closed: ${s.closeReasons}`;
+    const spanS = (s.lastUs - done.startUs) / 1e6;
+    row.deliveries_per_s = spanS > 0 ? s.delivered / spanS : null;
+    if (failed(row)) row.deliveries_per_s = null;
+  } catch (err) {
+    row.error = err.message;
+  } finally {
+    kill(feed);
+    kill(subs);
+    await stop(srv);
+  }
+  const tag = failed(row)
+    ? `FAILED ${row.error ?? ''} lost=${row.lost} reordered=${row.reordered}`
+    : `${fmtInt(row.deliveries_per_s)}/s p99=${fmtInt(row.latency_us.p99)}µs`;
+  console.log(
+    `${scenario.padEnd(8)} ${server.padEnd(10)} subs=${subscribers} sym=${symbols} rate=${row.rate ?? 'max'} sent=${row.ticks_sent} delivered=${row.delivered}/${row.expected} cpu=${row.cpu_s.toFixed(2)}s rss=${row.rss_mb.toFixed(0)}MB -> ${tag}`,
+  );
+  return row;
+}
+
+const servers = Object.keys(SERVERS);
+const fanDuration = quick ? 1.5 : 3;
+const latDuration = quick ? 2 : 4;
+// Bound expected deliveries per fan-out run: the subscribers share one core.
+const fanBudget = quick ? 1_500_000 : 6_000_000;
+const fanMatrix = quick
+  ? [
+      [10, 10],
+      [100, 1000],
+    ]
+  : [
+      [10, 10],
+      [10, 1000],
+      [100, 10],
+      [100, 1000],
+      [1000, 10],
+      [1000, 1000],
+    ];
+const latMatrix = quick
+  ? [[10_000, 10]]
+  : [
+      [1_000, 10],
+      [1_000, 100],
+      [10_000, 10],
+      [10_000, 100],
+    ];
+const matrixServers = onlyServers ?? servers;
+const wants = (scenario) => onlyScenarios === undefined || onlyScenarios.includes(scenario);
+
+const t0 = Date.now();
+const floor = await measureFloor();
+console.log(
+  `floor (TCP ping-pong RTT, cores 0↔1): p50=${floor.p50} p99=${floor.p99} p99.9=${floor.p999} µs`,
+);
+const rows = [];
+if (wants('fanout'))
+  for (const [subscribers, symbols] of fanMatrix)
+    for (const server of matrixServers)
+      rows.push(
+        await run({
+          server,
+          scenario: 'fanout',
+          subscribers,
+          symbols,
+          mode: 'max',
+          duration: fanDuration,
+          budget: Math.floor(fanBudget / subscribers),
+        }),
+      );
+if (wants('latency'))
+  for (const [rate, subscribers] of latMatrix)
+    for (const server of matrixServers)
+      rows.push(
+        await run({
+          server,
+          scenario: 'latency',
+          subscribers,
+          symbols: 100,
+          mode: 'rate',
+          rate,
+          duration: latDuration,
+        }),
+      );
+if (wants('ingest'))
+  for (const server of quick ? ['tickwire', 'uws-raw'] : matrixServers)
+    rows.push(
+      await run({
+        server,
+        scenario: 'ingest',
+        subscribers: 1,
+        symbols: 1000,
+        mode: 'max',
+        duration: quick ? 1.5 : 3,
+        budget: quick ? 5_000_000 : 20_000_000,
+      }),
+    );
+
+// Ratios.
+const get = (scenario, server, subs, syms, rate) =>
+  rows.find(
+    (r) =>
+      r.scenario === scenario &&
+      r.server === server &&
+      r.subscribers === subs &&
+      (syms === undefined || r.symbols === syms) &&
+      (rate === undefined || r.rate === rate),
+  );
+const val = (r) => (r && !failed(r) ? r.deliveries_per_s : NaN);
+const eff = (r) => (r && !failed(r) ? perCpu(r) : NaN);
+const ratioLines = [];
+for (const [subs, syms] of fanMatrix.filter(([s]) => s === 100 || quick)) {
+  const tw = val(get('fanout', 'tickwire', subs, syms));
+  ratioLines.push(
+    `- fan-out ${subs} subs × ${syms} symbols: tickwire / ws+JSON ${ratio(tw, val(get('fanout', 'ws-json', subs, syms)))} (goal ≥ 10×), / ws+msgpack ${ratio(tw, val(get('fanout', 'ws-msgpack', subs, syms)))} (goal ≥ 3×), / Socket.IO ${ratio(tw, val(get('fanout', 'socketio', subs, syms)))} (goal ≥ 15×), / raw uWS ${ratio(tw, val(get('fanout', 'uws-raw', subs, syms)))} (goal ≥ 0.90×)`,
+  );
+  const te = eff(get('fanout', 'tickwire', subs, syms));
+  ratioLines.push(
+    `  - same runs, deliveries per server CPU second: tickwire / ws+JSON ${ratio(te, eff(get('fanout', 'ws-json', subs, syms)))}, / ws+msgpack ${ratio(te, eff(get('fanout', 'ws-msgpack', subs, syms)))}, / Socket.IO ${ratio(te, eff(get('fanout', 'socketio', subs, syms)))}, / raw uWS ${ratio(te, eff(get('fanout', 'uws-raw', subs, syms)))}`,
+  );
+}
+const l = get('latency', 'tickwire', 10, 100, 10_000);
+if (l) {
+  const ok = !failed(l);
+  ratioLines.push(
+    `- latency 10k ticks/s × 10 subs, tickwire: p99 ${ok ? fmtInt(l.latency_us.p99) : 'FAILED'} µs vs 2× floor RTT p99 = ${fmtInt(2 * floor.p99)} µs (${ok && l.latency_us.p99 <= 2 * floor.p99 ? 'met' : 'missed'}); p99.9 ${ok ? fmtInt(l.latency_us.p999) : 'FAILED'} µs vs 1,000 µs (${ok && l.latency_us.p999 <= 1000 ? 'met' : 'missed'}); from actual send: p99 ${ok ? fmtInt(l.latency_from_send_us.p99) : 'FAILED'} µs, p99.9 ${ok ? fmtInt(l.latency_from_send_us.p999) : 'FAILED'} µs`,
+  );
+}
+const ing = (s) => val(get('ingest', s, 1));
+ratioLines.push(
+  `- ingest (batches of 100, 1 subscriber): tickwire / raw uWS ${ratio(ing('tickwire'), ing('uws-raw'))}`,
+);
+
+let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+const md = [
+  `# tickwire end-to-end benchmark${quick ? ' (quick)' : ''}`,
+  '',
+  `- Date: ${new Date().toISOString()}`,
+  `- Machine: ${cpuModel}, ${os.cpus().length} vCPU, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()} (shared, noisy)`,
+  `- Node: ${process.version}`,
+  `- Pinning: ${hasTaskset ? 'server on core 0, feed + subscriber processes on core 1 (`taskset -c`)' : 'none (taskset unavailable or < 2 cores)'}`,
+  `- Floor (loopback TCP ping-pong round trip, node:net, 32-byte messages, cores 0↔1, measured in this run): p50 ${fmtInt(floor.p50)} µs, p99 ${fmtInt(floor.p99)} µs, p99.9 ${fmtInt(floor.p999)} µs, max ${fmtInt(floor.max)} µs`,
+  `- tickwire: built \`dist/src/main.js\`, \`--max-backpressure ${BACKPRESSURE}\`; peers in \`bench/peers/\`. Ticks are \`{s, p, q, ts, sa, k}\`; \`ts\` is the intended send time (µs), \`sa\` the actual send time, \`k\` the feed's per-symbol sequence used to check order.`,
+  `- A run that lost, duplicated or reordered updates, or had a subscriber closed, is FAILED and has no figure.`,
+  `- Wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  '',
+  '## Ratios (targets)',
+  '',
+  ...ratioLines,
+  '',
+  '## Fan-out throughput',
+  '',
+  `Feed pushes batches of 100 ticks as fast as the server accepts them for ${fanDuration} s or until ${fmtInt(fanBudget)} expected deliveries (subscribers share one core with the feed, so the budget keeps server queues bounded); every subscriber subscribes to all symbols (\`*\` / topic \`all\`). deliveries/s = delivered / (last receive − feed start), so it includes draining queued updates. p99 here is queueing delay, not a latency figure.`,
+  '',
+  fanoutTable(rows.filter((r) => r.scenario === 'fanout')),
+  '',
+  '## Latency at fixed load',
+  '',
+  `Open-loop feed on a 1 ms timer, ${latDuration} s per run, 100 symbols. Latency = receive − intended send time (coordinated omission included; this includes the generator's own 1 ms timer granularity and any stall of the shared load core). "From actual send" = receive − time the frame was handed to the feed socket. The first 500 ms of each run are warm-up and not recorded (all updates are still counted).`,
+  '',
+  latencyTable(
+    rows.filter((r) => r.scenario === 'latency'),
+    floor,
+  ),
+  '',
+  '## Ingest',
+  '',
+  'One feed, batches of 100 ticks, as fast as accepted; one subscriber on everything confirms each tick was accepted and fanned out (ticks/s = delivered / span).',
+  '',
+  ingestTable(rows.filter((r) => r.scenario === 'ingest')),
+  '',
+].join('\n');
+
+const outDir = path.join(root, 'bench', 'results');
+mkdirSync(outDir, { recursive: true });
+const base = flags.out ?? (quick ? 'quick' : 'latest');
+const jsonRows = rows.map((r) => ({
+  server: r.server,
+  scenario: r.scenario,
+  subscribers: r.subscribers,
+  symbols: r.symbols,
+  rate: r.rate,
+  delivered: r.delivered,
+  expected: r.expected,
+  lost: r.lost,
+  reordered: r.reordered,
+  duplicates: r.duplicates,
+  failed: failed(r),
+  error: r.error ?? null,
+  deliveries_per_s: r.deliveries_per_s === null ? null : Math.round(r.deliveries_per_s),
+  cpu_s: Number.isFinite(r.cpu_s) ? Number(r.cpu_s.toFixed(2)) : null,
+  rss_mb: Number.isFinite(r.rss_mb) ? Number(r.rss_mb.toFixed(1)) : null,
+  deliveries_per_cpu_s:
+    r.deliveries_per_s === null || !(r.cpu_s > 0) ? null : Math.round(r.delivered / r.cpu_s),
+  latency_us: r.latency_us,
+  latency_from_send_us: r.latency_from_send_us,
+}));
+writeFileSync(path.join(outDir, `${base}.md`), md);
+writeFileSync(
+  path.join(outDir, `${base}.json`),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      machine: cpuModel,
+      pinning: hasTaskset,
+      floor_rtt_us: floor,
+      rows: jsonRows,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+console.log(`\n${ratioLines.join('\n')}\n\nwrote bench/results/${base}.md and ${base}.json`);
+process.exit(0);
