@@ -26,34 +26,24 @@ export class UwsPublisher implements Publisher {
    * allocated). A wildcard frame of 100 updates to 2 subscribers adds 200.
    */
   deliveries = 0;
-  /**
-   * The pipeline asks subscribers(topic) right before publish(topic): the
-   * count is remembered so publish does not look it up again.
-   */
-  #lastTopic: string | undefined;
-  #lastCount = 0;
 
   constructor(app: TemplatedApp) {
     this.#app = app;
   }
 
   publish(topic: string, message: Uint8Array | string, isBinary: boolean, updates: number): void {
-    this.deliveries +=
-      updates * (topic === this.#lastTopic ? this.#lastCount : (this.#counts.get(topic) ?? 0));
+    // One more Map lookup (~16 ns), only for topics that have subscribers.
+    this.deliveries += updates * (this.#counts.get(topic) ?? 0);
     this.#app.publish(topic, message, isBinary);
   }
 
   subscribers(topic: string): number {
-    const n = this.#counts.get(topic) ?? 0;
-    this.#lastTopic = topic;
-    this.#lastCount = n;
-    return n;
+    return this.#counts.get(topic) ?? 0;
   }
 
   /** Called from the `subscription` handler with uWS's new count for `topic`. */
   onSubscription(topic: ArrayBuffer, newCount: number): void {
     const name = TEXT.decode(topic);
-    this.#lastTopic = undefined;
     if (newCount > 0) this.#counts.set(name, newCount);
     else this.#counts.delete(name);
   }
