@@ -29,6 +29,26 @@ export interface Config {
   readonly idleTimeoutS: number;
   readonly latencyWindow: number;
   readonly allowUwsFallback: boolean;
+  /** Queued bytes past which a subscriber gets conflated delivery. */
+  readonly conflateAt: number;
+  /** Seconds a subscriber may stay above conflateAt without draining before it is closed. */
+  readonly stallTimeoutS: number;
+  /** Most open WebSocket connections (all routes); 0: unlimited. */
+  readonly maxConnections: number;
+  /** Most open WebSocket connections from one IP address; 0: unlimited. */
+  readonly maxConnectionsPerIp: number;
+  /** Ticks per second one feed connection may send (token bucket, 1 s burst); 0: unlimited. */
+  readonly feedRate: number;
+  /** Origins allowed to open /stream (exact match); undefined: any. */
+  readonly allowedOrigins: readonly string[] | undefined;
+  /** Seconds SIGTERM waits for queued data to reach subscribers before closing. */
+  readonly drainTimeoutS: number;
+  /** Updates kept per symbol for `since` recovery; 0 turns recovery off. */
+  readonly history: number;
+  /** NATS server URL(s), comma-separated; undefined: the embedded bus. */
+  readonly nats: string | undefined;
+  /** Processes to start sharing the port (main.ts forks them). */
+  readonly workers: number;
 }
 
 type Kind = 'string' | 'int' | 'bool';
@@ -176,6 +196,92 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     kind: 'bool',
     help: 'start even if the native uWebSockets.js binary does not load (slow; reported in /stats)',
   },
+  {
+    key: 'conflateAt',
+    flag: 'conflate-at',
+    env: 'TICKWIRE_CONFLATE_AT',
+    kind: 'int',
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    help: 'bytes queued for one subscriber before it gets only the latest update per symbol (default 262144)',
+  },
+  {
+    key: 'stallTimeoutS',
+    flag: 'stall-timeout',
+    env: 'TICKWIRE_STALL_TIMEOUT',
+    kind: 'int',
+    min: 1,
+    max: 3600,
+    help: 'seconds a conflated subscriber may go without draining before it is closed (default 10)',
+  },
+  {
+    key: 'maxConnections',
+    flag: 'max-connections',
+    env: 'TICKWIRE_MAX_CONNECTIONS',
+    kind: 'int',
+    min: 0,
+    max: 10_000_000,
+    help: 'most open WebSocket connections, 0 = unlimited (default 10000); more get HTTP 503',
+  },
+  {
+    key: 'maxConnectionsPerIp',
+    flag: 'max-connections-per-ip',
+    env: 'TICKWIRE_MAX_CONNECTIONS_PER_IP',
+    kind: 'int',
+    min: 0,
+    max: 10_000_000,
+    help: 'most open WebSocket connections from one IP, 0 = unlimited (default 1000); more get HTTP 429',
+  },
+  {
+    key: 'feedRate',
+    flag: 'feed-rate',
+    env: 'TICKWIRE_FEED_RATE',
+    kind: 'int',
+    min: 0,
+    max: 100_000_000,
+    help: 'ticks per second one feed may send, 0 = unlimited (default 1000000); more get rate_limited',
+  },
+  {
+    key: 'allowedOrigins',
+    flag: 'allowed-origins',
+    env: 'TICKWIRE_ALLOWED_ORIGINS',
+    kind: 'string',
+    help: 'comma-separated Origin values allowed on /stream (default: any)',
+  },
+  {
+    key: 'drainTimeoutS',
+    flag: 'drain-timeout',
+    env: 'TICKWIRE_DRAIN_TIMEOUT',
+    kind: 'int',
+    min: 0,
+    max: 3600,
+    help: 'seconds SIGTERM waits for queued updates to reach subscribers (default 10)',
+  },
+  {
+    key: 'history',
+    flag: 'history',
+    env: 'TICKWIRE_HISTORY',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    help: 'updates kept per symbol for recovery with `since`, 0 = off (default 100)',
+  },
+  {
+    key: 'nats',
+    flag: 'nats',
+    env: 'TICKWIRE_NATS',
+    kind: 'string',
+    help: 'NATS server URL(s), comma-separated (default: none, the embedded bus)',
+  },
+  {
+    key: 'workers',
+    flag: 'workers',
+    env: 'TICKWIRE_WORKERS',
+    kind: 'int',
+    min: 1,
+    max: 256,
+    help: 'processes sharing the port (default 1; more than 1 requires --nats)',
+  },
 ] satisfies OptionSpec[]);
 
 export const DEFAULTS = Object.freeze({
@@ -192,6 +298,14 @@ export const DEFAULTS = Object.freeze({
   idleTimeoutS: 120,
   latencyWindow: 65_536,
   allowUwsFallback: false,
+  conflateAt: 256 * 1024,
+  stallTimeoutS: 10,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 1000,
+  feedRate: 1_000_000,
+  drainTimeoutS: 10,
+  history: 100,
+  workers: 1,
 });
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
@@ -268,6 +382,23 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
       ) {
         throw new ConfigError(`${where} must be at least 8 characters`);
       }
+      if (o.key === 'allowedOrigins') {
+        const list = v
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== '');
+        if (list.length === 0) throw new ConfigError(`${where} must list at least one origin`);
+        out[o.key] = Object.freeze(list);
+        continue;
+      }
+      if (o.key === 'nats') {
+        for (const url of v.split(',')) {
+          if (!/^(nats|tls|ws|wss):\/\/[^\s/]+(:\d+)?\/?$/.test(url.trim()))
+            throw new ConfigError(
+              `${where} must be nats://HOST:PORT (comma-separated), got ${JSON.stringify(v)}`,
+            );
+        }
+      }
       out[o.key] = v;
     }
   }
@@ -276,6 +407,8 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
   out.feedTokenGenerated = !given;
   if (out.streamToken === undefined) out.streamToken = undefined;
   if (out.adminToken === undefined) out.adminToken = undefined;
+  if (out.allowedOrigins === undefined) out.allowedOrigins = undefined;
+  if (out.nats === undefined) out.nats = undefined;
   return Object.freeze(out) as unknown as Config;
 }
 
