@@ -256,6 +256,22 @@ export class Pipeline {
     }
     return out.subarray(0, w);
   }
+
+  /**
+   * Recovery for a subscribe with `since`: the updates each requested symbol
+   * had after the sequence number the client last saw. Returns one frame of
+   * the missed updates in order (null when none were missed), or undefined
+   * when some gap is no longer in history (the caller then sends the
+   * snapshot and answers recovered:false).
+   */
+  replay(
+    _names: readonly string[],
+    _all: boolean,
+    _since: Readonly<Record<string, number>>,
+    _json: boolean,
+  ): Uint8Array | string | null | undefined {
+    return undefined;
+  }
 }
 
 // {op:"snapshot", ticks: …} up to the array header.

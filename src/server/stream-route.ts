@@ -125,7 +125,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
       const request = parsed.request;
       switch (request.op) {
         case 'subscribe':
-          subscribe(core, ws, data, request.symbols, request.since !== undefined);
+          subscribe(core, ws, data, request.symbols, request.since);
           break;
         case 'unsubscribe':
           unsubscribe(ws, data, request.symbols);
@@ -179,7 +179,7 @@ function subscribe(
   ws: StreamSocket,
   data: StreamSocketData,
   symbols: readonly string[],
-  withSince = false,
+  since?: Readonly<Record<string, number>>,
 ): void {
   const wantsAll = symbols.includes(ALL_SYMBOLS);
   let added = 0;
@@ -195,20 +195,20 @@ function subscribe(
     );
     return;
   }
-  // 1. subscribed (recovery from history is not kept by the core yet, so a
-  //    request with `since` is answered recovered:false and the snapshot).
-  reply(
-    ws,
-    withSince ? { op: 'subscribed', symbols, recovered: false } : { op: 'subscribed', symbols },
-  );
-  // 2. snapshot
   const json = data.json;
-  const snap = core.pipeline.snapshot(
-    symbols.filter((s) => s !== ALL_SYMBOLS),
-    wantsAll,
-    json,
-  );
-  ws.send(snap, !json);
+  const named = symbols.filter((s) => s !== ALL_SYMBOLS);
+  if (since === undefined) {
+    // 1. subscribed, 2. snapshot
+    reply(ws, { op: 'subscribed', symbols });
+    ws.send(core.pipeline.snapshot(named, wantsAll, json), !json);
+  } else {
+    // With `since`: the missed updates from history instead of the snapshot
+    // when every gap is still there (see Pipeline.replay), else the snapshot.
+    const replay = core.pipeline.replay(named, wantsAll, since, json);
+    reply(ws, { op: 'subscribed', symbols, recovered: replay !== undefined });
+    if (replay === undefined) ws.send(core.pipeline.snapshot(named, wantsAll, json), !json);
+    else if (replay !== null) ws.send(replay, !json);
+  }
   // 3. live updates from now on
   for (const s of symbols) {
     if (s === ALL_SYMBOLS) continue;
