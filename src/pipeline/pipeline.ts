@@ -42,12 +42,15 @@ export interface PipelineOptions {
   readonly maxSymbols: number;
   readonly latencyWindow: number;
   readonly slabSize: number;
+  /** Updates kept per symbol for recovery (0: the last value only). */
+  readonly history: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   maxSymbols: 100_000,
   latencyWindow: 65_536,
   slabSize: 256 * 1024,
+  history: 0,
 });
 
 /** Plain counters, updated per frame and read at scrape time. */
@@ -87,7 +90,7 @@ export class Pipeline {
     const o = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
     this.#publisher = publisher;
     this.latency = new LatencyWindow(o.latencyWindow);
-    this.symbols = new SymbolTable(o.maxSymbols);
+    this.symbols = new SymbolTable(o.maxSymbols, o.history);
     this.slabs = new SlabPool(o.slabSize);
     this.#entryOf = new Array<SymbolEntry | undefined>(this.scanner.start.length).fill(undefined);
   }
@@ -259,18 +262,54 @@ export class Pipeline {
 
   /**
    * Recovery for a subscribe with `since`: the updates each requested symbol
-   * had after the sequence number the client last saw. Returns one frame of
-   * the missed updates in order (null when none were missed), or undefined
-   * when some gap is no longer in history (the caller then sends the
-   * snapshot and answers recovered:false).
+   * had after the sequence number the client last saw (a symbol missing from
+   * `since` counts as 0: none seen). Returns one frame of the missed updates,
+   * symbol by symbol in order (null when nothing was missed), or undefined
+   * when some gap is no longer in history, the client is ahead of the server
+   * (it restarted), or the replay would exceed `maxBytes`; the caller then
+   * sends the snapshot and answers recovered:false.
    */
   replay(
-    _names: readonly string[],
-    _all: boolean,
-    _since: Readonly<Record<string, number>>,
-    _json: boolean,
+    names: readonly string[],
+    all: boolean,
+    since: Readonly<Record<string, number>>,
+    json: boolean,
+    maxBytes = Number.POSITIVE_INFINITY,
   ): Uint8Array | string | null | undefined {
-    return undefined;
+    const targets = new Set<SymbolEntry>();
+    if (all) for (const e of this.symbols.entries) if (e.seq > 0) targets.add(e);
+    for (const name of names) {
+      const e = this.symbols.get(name);
+      if (e !== undefined && e.seq > 0) targets.add(e);
+      else if ((since[name] ?? 0) > 0) return undefined; // the server never had it (restart)
+    }
+    const updates: Uint8Array[] = [];
+    let bytes = 0;
+    for (const e of targets) {
+      const seen = since[e.name] ?? 0;
+      if (seen > e.seq) return undefined;
+      if (seen === e.seq) continue;
+      if (seen + 1 < e.history.first) return undefined;
+      for (let n = seen + 1; n <= e.seq; n++) {
+        const u = e.history.get(n)!;
+        bytes += u.length;
+        if (bytes > maxBytes) return undefined;
+        updates.push(u);
+      }
+    }
+    if (updates.length === 0) return null;
+    if (json) {
+      const parts = updates.map(updateToJson);
+      return parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`;
+    }
+    if (updates.length === 1) return updates[0]!.slice();
+    const out = new Uint8Array(bytes + ARRAY_HEADER);
+    let w = writeArrayHeader(out, 0, updates.length);
+    for (const u of updates) {
+      out.set(u, w);
+      w += u.length;
+    }
+    return out.subarray(0, w);
   }
 }
 
@@ -285,7 +324,7 @@ export function updateToJson(update: Uint8Array): string {
   return JSON.stringify(JSON_DECODER.unpack(update));
 }
 
-function writeArrayHeader(out: Uint8Array, w: number, n: number): number {
+export function writeArrayHeader(out: Uint8Array, w: number, n: number): number {
   if (n < 16) {
     out[w] = 0x90 | n;
     return w + 1;
@@ -304,7 +343,7 @@ function writeArrayHeader(out: Uint8Array, w: number, n: number): number {
   return w + 5;
 }
 
-function writeMapHeader(out: Uint8Array, w: number, n: number): number {
+export function writeMapHeader(out: Uint8Array, w: number, n: number): number {
   if (n < 16) {
     out[w] = 0x80 | n;
     return w + 1;
@@ -328,7 +367,7 @@ function writeU32(out: Uint8Array, w: number, v: number): void {
  * A fixed width keeps each symbol's update length stable, which lets the
  * last-value cache reuse its view.
  */
-function writeSeqAndTime(
+export function writeSeqAndTime(
   out: Uint8Array,
   w: number,
   seq: number,

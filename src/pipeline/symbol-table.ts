@@ -8,8 +8,10 @@
  * first time a symbol is seen.
  */
 import { topicFor } from './topics.js';
+import { UpdateHistory } from './update-history.js';
 
 const TEXT = new TextDecoder();
+const ENCODER = new TextEncoder();
 
 /** One symbol's state. */
 export class SymbolEntry {
@@ -20,58 +22,46 @@ export class SymbolEntry {
   readonly jsonTopic: string;
   /** Sequence number of the last update (0: none yet). */
   seq = 0;
-  /** Reusable storage holding the last update's bytes in [0, lastLength). */
-  #last: Uint8Array = new Uint8Array(128);
-  #lastLength = 0;
-  /**
-   * A view of exactly the last update. Recreated only when the update's
-   * length changes, which in steady state is rare (n is written as a
-   * fixed-width uint32 and r as uint64), so publishing it allocates nothing.
-   */
-  #view: Uint8Array = this.#last.subarray(0, 0);
+  /** The last updates (the last-value cache and the recovery history). */
+  readonly history: UpdateHistory;
 
-  constructor(name: string, bytes: Uint8Array, hash: number) {
+  constructor(name: string, bytes: Uint8Array, hash: number, history = 1) {
     this.name = name;
     this.bytes = bytes;
     this.hash = hash;
     this.msgpackTopic = topicFor(name, 'msgpack');
     this.jsonTopic = topicFor(name, 'json');
+    this.history = new UpdateHistory(history);
   }
 
   /** The last update (empty when there is none). Valid until the next store. */
   get last(): Uint8Array {
-    return this.#view;
+    return this.history.last;
   }
 
-  /** Stores src[start, end) as the last update and returns its view. */
+  /**
+   * Stores src[start, end) as update number `seq` (the current sequence
+   * number by default) and returns a view of the stored bytes, reused while
+   * the slot's update length stays the same, so publishing it allocates
+   * nothing.
+   */
   store(src: Uint8Array, start: number, end: number): Uint8Array {
-    const len = end - start;
-    if (len > this.#last.length) {
-      let cap = this.#last.length;
-      while (cap < len) cap *= 2;
-      this.#last = new Uint8Array(cap);
-      this.#lastLength = -1;
-    }
-    // An index loop, not set(subarray()): no view object per tick.
-    const last = this.#last;
-    for (let j = 0; j < len; j++) last[j] = src[start + j]!;
-    if (len !== this.#lastLength) {
-      this.#lastLength = len;
-      this.#view = this.#last.subarray(0, len);
-    }
-    return this.#view;
+    return this.history.store(this.seq, src, start, end);
   }
 }
 
 export class SymbolTable {
   readonly maxSymbols: number;
+  /** Updates kept per symbol (at least 1, the last value). */
+  readonly history: number;
   readonly #entries: SymbolEntry[] = [];
   readonly #byName = new Map<string, SymbolEntry>();
   /** Slots hold entry index + 1; 0 is empty. Kept at most half full. */
   #slots: Int32Array = new Int32Array(1024);
 
-  constructor(maxSymbols: number) {
+  constructor(maxSymbols: number, history = 1) {
     this.maxSymbols = maxSymbols;
+    this.history = Math.max(1, history);
   }
 
   get size(): number {
@@ -85,6 +75,14 @@ export class SymbolTable {
 
   get(name: string): SymbolEntry | undefined {
     return this.#byName.get(name);
+  }
+
+  /** Finds or creates the entry for a symbol known by name (the bus side). */
+  internName(name: string): SymbolEntry | undefined {
+    const known = this.#byName.get(name);
+    if (known !== undefined) return known;
+    const bytes = ENCODER.encode(name);
+    return this.intern(bytes, 0, bytes.length, symbolHash(bytes));
   }
 
   /**
@@ -104,7 +102,7 @@ export class SymbolTable {
     }
     if (this.#entries.length >= this.maxSymbols) return undefined;
     const bytes = buf.slice(start, start + len);
-    const entry = new SymbolEntry(TEXT.decode(bytes), bytes, hash);
+    const entry = new SymbolEntry(TEXT.decode(bytes), bytes, hash, this.history);
     this.#entries.push(entry);
     this.#byName.set(entry.name, entry);
     slots[i] = this.#entries.length;

@@ -102,6 +102,7 @@ export class TickwireServer implements ServerCore {
     this.pipeline = new Pipeline(this.publisher, {
       maxSymbols: config.maxSymbols,
       latencyWindow: config.latencyWindow,
+      history: config.history,
     });
     this.metrics = createMetrics({
       counters: this.pipeline.counters,

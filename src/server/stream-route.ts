@@ -204,7 +204,7 @@ function subscribe(
   } else {
     // With `since`: the missed updates from history instead of the snapshot
     // when every gap is still there (see Pipeline.replay), else the snapshot.
-    const replay = core.pipeline.replay(named, wantsAll, since, json);
+    const replay = core.pipeline.replay(named, wantsAll, since, json, core.config.maxBackpressure);
     reply(ws, { op: 'subscribed', symbols, recovered: replay !== undefined });
     if (replay === undefined) ws.send(core.pipeline.snapshot(named, wantsAll, json), !json);
     else if (replay !== null) ws.send(replay, !json);

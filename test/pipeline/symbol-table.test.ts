@@ -141,6 +141,11 @@ describe('SymbolTable', () => {
 describe('SymbolEntry.store', () => {
   const entry = (): SymbolEntry =>
     new SymbolEntry('A', enc.encode('A'), symbolHash(enc.encode('A')));
+  // The pipeline advances seq before it stores each update.
+  const put = (e: SymbolEntry, src: Uint8Array, start: number, end: number): Uint8Array => {
+    e.seq++;
+    return e.store(src, start, end);
+  };
   const bytes = (n: number, seed: number): Uint8Array =>
     Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 
@@ -148,7 +153,7 @@ describe('SymbolEntry.store', () => {
     const e = entry();
     const src = new Uint8Array(50).fill(0xee);
     src.set([1, 2, 3, 4, 5], 10);
-    const view = e.store(src, 10, 15);
+    const view = put(e, src, 10, 15);
     expect(view.length).toBe(5);
     expect(Array.from(view)).toEqual([1, 2, 3, 4, 5]);
     expect(e.last).toBe(view);
@@ -158,20 +163,20 @@ describe('SymbolEntry.store', () => {
 
   it('reuses the view object while the length is unchanged', () => {
     const e = entry();
-    const v1 = e.store(bytes(40, 1), 0, 40);
-    const v2 = e.store(bytes(40, 2), 0, 40);
+    const v1 = put(e, bytes(40, 1), 0, 40);
+    const v2 = put(e, bytes(40, 2), 0, 40);
     expect(v2).toBe(v1);
     expect(Array.from(v2)).toEqual(Array.from(bytes(40, 2)));
   });
 
   it('replaces the view when the length changes', () => {
     const e = entry();
-    const v1 = e.store(bytes(40, 1), 0, 40);
-    const v2 = e.store(bytes(41, 2), 0, 41);
+    const v1 = put(e, bytes(40, 1), 0, 40);
+    const v2 = put(e, bytes(41, 2), 0, 41);
     expect(v2).not.toBe(v1);
     expect(v2.length).toBe(41);
     expect(Array.from(v2)).toEqual(Array.from(bytes(41, 2)));
-    const v3 = e.store(bytes(30, 3), 0, 30);
+    const v3 = put(e, bytes(30, 3), 0, 30);
     expect(v3).not.toBe(v2);
     expect(Array.from(v3)).toEqual(Array.from(bytes(30, 3)));
     expect(e.last).toBe(v3);
@@ -179,24 +184,24 @@ describe('SymbolEntry.store', () => {
 
   it('grows its storage past 128 bytes and replaces the view', () => {
     const e = entry();
-    const v128 = e.store(bytes(128, 1), 0, 128);
+    const v128 = put(e, bytes(128, 1), 0, 128);
     expect(v128.length).toBe(128);
     const big = bytes(300, 9);
-    const v300 = e.store(big, 0, 300);
+    const v300 = put(e, big, 0, 300);
     expect(v300).not.toBe(v128);
     expect(v300.length).toBe(300);
     expect(Array.from(v300)).toEqual(Array.from(big));
     // Same length after growth: the view is kept.
-    expect(e.store(bytes(300, 4), 0, 300)).toBe(v300);
+    expect(put(e, bytes(300, 4), 0, 300)).toBe(v300);
     // Shrinking back keeps the grown storage and stays correct.
-    const v10 = e.store(bytes(10, 5), 0, 10);
+    const v10 = put(e, bytes(10, 5), 0, 10);
     expect(Array.from(v10)).toEqual(Array.from(bytes(10, 5)));
   });
 
   it('keeps the view of grown storage for the next update of the same length', () => {
     const e = entry();
-    const v1 = e.store(bytes(129, 1), 0, 129);
+    const v1 = put(e, bytes(129, 1), 0, 129);
     expect(v1.length).toBe(129);
-    expect(e.store(bytes(129, 2), 0, 129)).toBe(v1);
+    expect(put(e, bytes(129, 2), 0, 129)).toBe(v1);
   });
 });
