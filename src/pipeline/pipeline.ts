@@ -24,11 +24,13 @@ import {
   TickFault,
   TickScanner,
 } from '../protocol/tick-scanner.js';
-import { perfToUs } from './clock.js';
+import { nowUs, perfToUs } from './clock.js';
 import { LatencyWindow } from './latency-window.js';
 import { SlabPool } from './slab-pool.js';
 import { type SymbolEntry, SymbolTable } from './symbol-table.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC } from './topics.js';
+import { BATCH_HEADER, batchCount, batchFirstN, readU32, updateTimeUs } from './update-batch.js';
+import { writeArrayHeader, writeMapHeader, writeSeqAndTime } from './update-writer.js';
 
 /** Where updates go. Implemented over uWS by the server. */
 export interface Publisher {
@@ -36,6 +38,33 @@ export interface Publisher {
   publish(topic: string, message: Uint8Array | string, isBinary: boolean, updates: number): void;
   /** Subscribers of `topic` now. Must be cheap: it is asked per tick. */
   subscribers(topic: string): number;
+}
+
+/** Told how many of a frame's ticks a bus has stored (for the feed's ack). */
+export interface StoreTicket {
+  stored(count: number): void;
+}
+
+/**
+ * A bus that numbers ticks itself (NATS: sequenced through JetStream). When
+ * the pipeline has one, `process` validates and hands the valid ticks over
+ * instead of numbering and publishing them; what the bus stores comes back
+ * through `deliverBatch` on every node.
+ */
+export interface Sequencer {
+  /**
+   * Takes the valid ticks of the scanned frame: tick i is valid when
+   * entryOf[i] is set; its body is frame[scanner.body[i], scanner.end[i])
+   * with scanner.entries[i] key/value pairs. Must copy what it keeps.
+   */
+  submit(
+    frame: Uint8Array,
+    scanner: TickScanner,
+    entryOf: readonly (SymbolEntry | undefined)[],
+    count: number,
+    rUs: number,
+    ticket: StoreTicket | undefined,
+  ): void;
 }
 
 export interface PipelineOptions {
@@ -77,6 +106,8 @@ export class Pipeline {
   readonly scanner = new TickScanner();
   readonly slabs: SlabPool;
   readonly #publisher: Publisher;
+  /** Set in bus mode (NATS): numbering and publishing happen on delivery. */
+  sequencer: Sequencer | undefined;
   /** Symbol entry of each valid tick of the current frame. */
   readonly #entryOf: (SymbolEntry | undefined)[];
   /** JSON of the current frame's updates for the wildcard topic (reused). */
@@ -101,7 +132,7 @@ export class Pipeline {
    * `accepted`/`rejected` tell the outcome and `rejectedIndices()` /
    * `firstFault()` describe the invalid ticks.
    */
-  process(frame: Uint8Array, entryMs: number): FrameStatus {
+  process(frame: Uint8Array, entryMs: number, ticket?: StoreTicket): FrameStatus {
     const counters = this.counters;
     const scanner = this.scanner;
     counters.framesReceived++;
@@ -139,6 +170,13 @@ export class Pipeline {
     this.rejected = count - valid;
     counters.ticksRejected += count - valid;
     if (valid === 0) return status;
+
+    if (this.sequencer !== undefined) {
+      this.sequencer.submit(frame, scanner, entryOf, count, perfToUs(entryMs), ticket);
+      for (let i = 0; i < count; i++) entryOf[i] = undefined;
+      this.accepted = valid;
+      return status;
+    }
 
     // Pass 2: write updates into one slab region (the wildcard frame).
     const publisher = this.#publisher;
@@ -206,6 +244,82 @@ export class Pipeline {
     const latency = this.latency;
     for (let i = 0; i < valid; i++) latency.record(us);
     return status;
+  }
+
+  /**
+   * Fans out a batch a bus delivered (see update-batch.ts): consecutive,
+   * already numbered updates of one symbol. Updates at or below the symbol's
+   * current sequence number (redeliveries) are skipped. Each update is
+   * stored in the symbol's history and published to its topics; the new ones
+   * go to the wildcard topic as one frame. Latency is recorded from each
+   * update's `r` (the receiving node's stamp) to now. Returns the number of
+   * updates delivered.
+   */
+  deliverBatch(entry: SymbolEntry, batch: Uint8Array): number {
+    const publisher = this.#publisher;
+    const count = batchCount(batch);
+    const firstN = batchFirstN(batch);
+    const wantAll = publisher.subscribers(ALL_MSGPACK_TOPIC) > 0;
+    const wantAllJson = publisher.subscribers(ALL_JSON_TOPIC) > 0;
+    const slabs = this.slabs;
+    // Wildcard frame: updates are copied after a gap for the largest array
+    // header, which is then written just in front of them.
+    slabs.reserve(batch.length + ARRAY_HEADER);
+    const out = slabs.slab;
+    const base = slabs.offset;
+    let w = base + ARRAY_HEADER;
+    const jsonAll = this.#jsonAll;
+    jsonAll.length = 0;
+    const now = nowUs();
+    let delivered = 0;
+    let lastStart = 0;
+    let r = BATCH_HEADER;
+    for (let k = 0; k < count; k++) {
+      const len = readU32(batch, r);
+      r += 4;
+      const n = firstN + k;
+      if (n > entry.seq) {
+        entry.seq = n;
+        const view = entry.history.store(n, batch, r, r + len);
+        if (publisher.subscribers(entry.msgpackTopic) > 0)
+          publisher.publish(entry.msgpackTopic, view, true, 1);
+        const wantJson = publisher.subscribers(entry.jsonTopic) > 0;
+        if (wantJson || wantAllJson) {
+          const json = updateToJson(view);
+          if (wantJson) publisher.publish(entry.jsonTopic, json, false, 1);
+          if (wantAllJson) jsonAll.push(json);
+        }
+        if (wantAll) {
+          lastStart = w;
+          out.set(view, w);
+          w += len;
+        }
+        this.latency.record(now - updateTimeUs(batch, r + len));
+        delivered++;
+      }
+      r += len;
+    }
+    if (delivered > 0 && wantAll) {
+      if (delivered === 1) {
+        publisher.publish(ALL_MSGPACK_TOPIC, out.subarray(lastStart, w), true, 1);
+      } else {
+        const headerLen = delivered < 16 ? 1 : delivered < 0x10000 ? 3 : 5;
+        const start = base + ARRAY_HEADER - headerLen;
+        writeArrayHeader(out, start, delivered);
+        publisher.publish(ALL_MSGPACK_TOPIC, out.subarray(start, w), true, delivered);
+      }
+    }
+    if (delivered > 0 && wantAllJson) {
+      publisher.publish(
+        ALL_JSON_TOPIC,
+        delivered === 1 ? jsonAll[0]! : `[${jsonAll.join(',')}]`,
+        false,
+        delivered,
+      );
+    }
+    slabs.reset();
+    this.counters.ticksPublished += delivered;
+    return delivered;
   }
 
   /** Indices of the last frame's invalid ticks (at most 16). */
@@ -322,74 +436,4 @@ const SNAPSHOT_PREFIX = new Uint8Array([
 /** Decodes one update and renders it as JSON (only for JSON subscribers). */
 export function updateToJson(update: Uint8Array): string {
   return JSON.stringify(JSON_DECODER.unpack(update));
-}
-
-export function writeArrayHeader(out: Uint8Array, w: number, n: number): number {
-  if (n < 16) {
-    out[w] = 0x90 | n;
-    return w + 1;
-  }
-  if (n < 0x10000) {
-    out[w] = 0xdc;
-    out[w + 1] = n >>> 8;
-    out[w + 2] = n & 0xff;
-    return w + 3;
-  }
-  out[w] = 0xdd;
-  out[w + 1] = n >>> 24;
-  out[w + 2] = (n >>> 16) & 0xff;
-  out[w + 3] = (n >>> 8) & 0xff;
-  out[w + 4] = n & 0xff;
-  return w + 5;
-}
-
-export function writeMapHeader(out: Uint8Array, w: number, n: number): number {
-  if (n < 16) {
-    out[w] = 0x80 | n;
-    return w + 1;
-  }
-  // Ticks have at most 64 keys, so map16 always suffices.
-  out[w] = 0xde;
-  out[w + 1] = n >>> 8;
-  out[w + 2] = n & 0xff;
-  return w + 3;
-}
-
-function writeU32(out: Uint8Array, w: number, v: number): void {
-  out[w] = v >>> 24;
-  out[w + 1] = (v >>> 16) & 0xff;
-  out[w + 2] = (v >>> 8) & 0xff;
-  out[w + 3] = v & 0xff;
-}
-
-/**
- * Appends "n": seq (uint32, or uint64 past 2^32) and "r": time (uint64).
- * A fixed width keeps each symbol's update length stable, which lets the
- * last-value cache reuse its view.
- */
-export function writeSeqAndTime(
-  out: Uint8Array,
-  w: number,
-  seq: number,
-  rHi: number,
-  rLo: number,
-): number {
-  out[w] = 0xa1;
-  out[w + 1] = 0x6e; // "n"
-  if (seq <= 0xffffffff) {
-    out[w + 2] = 0xce;
-    writeU32(out, w + 3, seq);
-    w += 7;
-  } else {
-    out[w + 2] = 0xcf;
-    writeU32(out, w + 3, Math.floor(seq / 4294967296));
-    writeU32(out, w + 7, seq >>> 0);
-    w += 11;
-  }
-  out[w] = 0xa1;
-  out[w + 1] = 0x72; // "r"
-  out[w + 2] = 0xcf;
-  writeU32(out, w + 3, rHi);
-  writeU32(out, w + 7, rLo);
-  return w + 11;
 }

@@ -1,0 +1,94 @@
+/**
+ * A real nats-server (Debian's package; JetStream on, file storage in a
+ * temporary directory) on a free port, for the bus tests. `available` is
+ * false when the binary is missing: those tests skip with a visible notice
+ * (.ci/run installs it, so CI always runs them).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BINARY = 'nats-server';
+
+export const natsAvailable: boolean = spawnSync(BINARY, ['--version']).status === 0;
+
+if (!natsAvailable) {
+  console.warn(
+    `NOTICE: ${BINARY} not found: NATS bus tests are SKIPPED (install it with apt-get install nats-server; .ci/run does)`,
+  );
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export class NatsServer {
+  readonly port: number;
+  readonly storeDir: string;
+  #child: ChildProcess | undefined;
+
+  private constructor(port: number, storeDir: string) {
+    this.port = port;
+    this.storeDir = storeDir;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'tw-nats-')));
+    await server.restart();
+    return server;
+  }
+
+  /** (Re)starts on the same port and store directory. */
+  async restart(): Promise<void> {
+    this.#child = spawn(
+      BINARY,
+      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      { stdio: 'ignore' },
+    );
+    const deadline = Date.now() + 10_000;
+    while (!(await canConnect(this.port))) {
+      if (Date.now() > deadline) throw new Error('nats-server did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGKILL: no goodbye to clients. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
