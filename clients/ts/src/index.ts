@@ -9,6 +9,7 @@ export { StreamClient } from './stream-client.js';
 export type {
   Gap,
   Reset,
+  Resumed,
   StreamClientEvents,
   StreamClientOptions,
   StreamFormat,

@@ -29,6 +29,23 @@ export interface StreamClientOptions extends ConnectionOptions {
   readonly symbols?: readonly string[];
   /** How long ping() waits for its pong. Default 10 000 ms. */
   readonly pingTimeoutMs?: number;
+  /**
+   * After a reconnect, resubscribe with `since` (the last n seen per symbol)
+   * so the server replays what was missed. Default true. Skipped when more
+   * than MAX_SINCE_SYMBOLS symbols are tracked (the request would outgrow the
+   * server's control-frame limit); the snapshot then resyncs as before.
+   */
+  readonly recover?: boolean;
+}
+
+/** Most symbols a resume request lists in `since` (about 30 bytes each). */
+export const MAX_SINCE_SYMBOLS = 400;
+
+/** The outcome of a resubscribe after a reconnect. */
+export interface Resumed {
+  /** True: the server replayed every missed update; false: a snapshot resynced instead. */
+  readonly recovered: boolean;
+  readonly symbols: readonly string[];
 }
 
 /** Updates of `symbol` between `expected` and `got - 1` were missed. */
@@ -52,6 +69,7 @@ export interface StreamClientEvents {
   unsubscribed: UnsubscribedMessage;
   gap: Gap;
   reset: Reset;
+  resumed: Resumed;
   error: TickwireClientError;
   state: State;
 }
@@ -82,17 +100,21 @@ export class StreamClient extends Emitter<StreamClientEvents> {
   readonly #pings = new Map<number, PendingPing>();
   #connection = 0;
   #nextPingId = 1;
+  readonly #recover: boolean;
+  /** A resubscribe with `since` is waiting for its `subscribed` reply. */
+  #resuming = false;
 
   constructor(options: StreamClientOptions) {
     super();
     this.#format = options.format ?? 'msgpack';
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 10_000;
+    this.#recover = options.recover ?? true;
     for (const s of options.symbols ?? []) this.#symbols.add(checkSymbol(s));
     this.#conn = new Connection(options, '/stream', options.token, {
       query: (): Record<string, string> => (this.#format === 'json' ? { format: 'json' } : {}),
       opened: () => {
         this.#connection++;
-        if (this.#symbols.size > 0) this.#send({ op: 'subscribe', symbols: [...this.#symbols] });
+        if (this.#symbols.size > 0) this.#resubscribe();
       },
       message: (data) => this.#onMessage(data),
       lost: () => this.#rejectPings(),
@@ -103,6 +125,21 @@ export class StreamClient extends Emitter<StreamClientEvents> {
 
   get state(): State {
     return this.#conn.state;
+  }
+
+  /** Subscribes again after a reconnect, with `since` when recovery is possible. */
+  #resubscribe(): void {
+    const symbols = [...this.#symbols];
+    if (this.#connection > 1 && this.#recover && this.#seq.size > 0) {
+      if (this.#seq.size <= MAX_SINCE_SYMBOLS) {
+        const since: Record<string, number> = {};
+        for (const [s, q] of this.#seq) since[s] = q.n;
+        this.#resuming = true;
+        this.#send({ op: 'subscribe', symbols, since });
+        return;
+      }
+    }
+    this.#send({ op: 'subscribe', symbols });
   }
 
   /** The symbols subscribed to (re-sent after each reconnect). */
@@ -190,6 +227,13 @@ export class StreamClient extends Emitter<StreamClientEvents> {
         return;
       case 'subscribed':
         this.emit('subscribed', msg as unknown as SubscribedMessage);
+        if (this.#resuming && typeof msg.recovered === 'boolean') {
+          this.#resuming = false;
+          this.emit('resumed', {
+            recovered: msg.recovered,
+            symbols: (msg as unknown as SubscribedMessage).symbols,
+          });
+        }
         return;
       case 'unsubscribed':
         this.emit('unsubscribed', msg as unknown as UnsubscribedMessage);

@@ -321,7 +321,8 @@ describe('reconnect', () => {
     );
     // The stream subscribed again on its own.
     await atLeast(subscribed, 2, 'subscribed replies');
-    expect(subscribed[1]).toEqual({ op: 'subscribed', symbols: ['RC'] });
+    // It resumed with since: the new server cannot know RC#3, so no recovery.
+    expect(subscribed[1]).toEqual({ op: 'subscribed', symbols: ['RC'], recovered: false });
     // The tick from the outage arrives either live or in the resubscribe snapshot.
     const seen = (): Update[] => [...updates, ...snapshots.flat()];
     await waitFor(() => seen().some((u) => u.p === 4), 'the tick published during the outage');
@@ -379,10 +380,14 @@ describe('sequence gaps', () => {
   // A gap is forced for real: the stream's socket is dropped and the network
   // kept "down" (the injected WebSocket class refuses to connect) while the
   // feed publishes, so the stream misses updates that the server numbered.
-  it('reports updates missed while disconnected as a gap', async () => {
+  it('reports updates missed while disconnected as a gap (recovery off)', async () => {
     const s = await server();
     const net = controlledWebSocket();
-    const stream = streamClient(baseUrl(s), { WebSocket: net.WebSocket, symbols: ['GAP'] });
+    const stream = streamClient(baseUrl(s), {
+      WebSocket: net.WebSocket,
+      symbols: ['GAP'],
+      recover: false,
+    });
     const updates = collect(stream, 'update');
     const snapshots = collect(stream, 'snapshot');
     const gaps = collect(stream, 'gap');
@@ -412,6 +417,63 @@ describe('sequence gaps', () => {
     expect(updates.map((u) => u.n)).toEqual([1, 2, 6]);
     expect(gaps).toHaveLength(1);
     expect(resets).toEqual([]);
+  });
+
+  it('resumes with since after a reconnect: the missed updates are replayed, no gap', async () => {
+    const s = await server({ history: 10 });
+    const net = controlledWebSocket();
+    const stream = streamClient(baseUrl(s), { WebSocket: net.WebSocket, symbols: ['RS'] });
+    const updates = collect(stream, 'update');
+    const snapshots = collect(stream, 'snapshot');
+    const gaps = collect(stream, 'gap');
+    const resumed = collect(stream, 'resumed');
+    await atLeast(snapshots, 1, 'snapshot');
+    const feed = feedClient(baseUrl(s), { ack: true });
+    await feed.publish([
+      { s: 'RS', p: 1 },
+      { s: 'RS', p: 2 },
+    ]);
+    await atLeast(updates, 2, 'updates');
+
+    net.offline = true;
+    net.sockets[0]!.terminate();
+    await waitFor(() => stream.state === State.Reconnecting, 'reconnecting');
+    await feed.publish([
+      { s: 'RS', p: 3 },
+      { s: 'RS', p: 4 },
+    ]);
+    net.offline = false;
+    await atLeast(resumed, 1, 'resumed');
+    expect(resumed[0]).toEqual({ recovered: true, symbols: ['RS'] });
+    await atLeast(updates, 4, 'replayed updates');
+    await feed.publish({ s: 'RS', p: 5 });
+    await atLeast(updates, 5, 'live update');
+    expect(updates.map((u) => u.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(updates.map((u) => u.p)).toEqual([1, 2, 3, 4, 5]);
+    expect(snapshots).toHaveLength(1);
+    expect(gaps).toEqual([]);
+  });
+
+  it('resumes without recovery when the gap left the history: snapshot and a gap', async () => {
+    const s = await server({ history: 2 });
+    const net = controlledWebSocket();
+    const stream = streamClient(baseUrl(s), { WebSocket: net.WebSocket, symbols: ['RT'] });
+    const snapshots = collect(stream, 'snapshot');
+    const gaps = collect(stream, 'gap');
+    const resumed = collect(stream, 'resumed');
+    await atLeast(snapshots, 1, 'snapshot');
+    const feed = feedClient(baseUrl(s), { ack: true });
+    await feed.publish({ s: 'RT', p: 1 });
+    await waitFor(() => stream.lastSeq('RT') === 1, 'first update');
+    net.offline = true;
+    net.sockets[0]!.terminate();
+    await waitFor(() => stream.state === State.Reconnecting, 'reconnecting');
+    await feed.publish([2, 3, 4, 5].map((p) => ({ s: 'RT', p })));
+    net.offline = false;
+    await atLeast(resumed, 1, 'resumed');
+    expect(resumed[0]).toEqual({ recovered: false, symbols: ['RT'] });
+    await atLeast(snapshots, 2, 'snapshot after the resume');
+    expect(gaps).toEqual([{ symbol: 'RT', expected: 2, got: 5 }]);
   });
 
   it('unsubscribe then resubscribe is not a gap', async () => {
