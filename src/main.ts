@@ -4,15 +4,27 @@
  * (and a generated feed token, once), stop gracefully on SIGTERM/SIGINT.
  */
 import { helpText, parseCommandLine } from './config.js';
-import { TickwireError } from './errors.js';
+import { ConfigError, TickwireError } from './errors.js';
 import { TickwireServer } from './server/server.js';
 import { uwsNative } from './server/uws.js';
+import { WORKER_PORT_ENV, Workers, workerIndex } from './workers.js';
 
 async function main(): Promise<number> {
-  const { help, config } = parseCommandLine(process.argv.slice(2), process.env);
-  if (help) {
+  const parsed = parseCommandLine(process.argv.slice(2), process.env);
+  if (parsed.help) {
     process.stdout.write(`${helpText()}\n`);
     return 0;
+  }
+  const index = workerIndex();
+  let config = parsed.config;
+  if (config.workers > 1 && config.nats === undefined) {
+    throw new ConfigError(
+      '--workers (TICKWIRE_WORKERS) above 1 needs --nats: processes share no memory and meet on NATS',
+    );
+  }
+  if (index > 0) {
+    // A worker: the first process's port; the demo feed runs there only.
+    config = Object.freeze({ ...config, port: Number(process.env[WORKER_PORT_ENV]), demo: false });
   }
   const server = new TickwireServer(config);
   if (!uwsNative) {
@@ -22,8 +34,21 @@ async function main(): Promise<number> {
     );
   }
   const port = await server.start();
+  if (index > 0) {
+    process.stderr.write(
+      `tickwire worker ${index} (pid ${process.pid}) listening on port ${port}\n`,
+    );
+    process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+    process.on('SIGINT', () => void server.stop().then(() => process.exit(0)));
+    return -1;
+  }
+  const workers = config.workers > 1 ? new Workers(port, config.feedToken) : undefined;
+  workers?.start(config.workers);
   // The listening line comes first, so tools that wait for it read line 1.
   process.stdout.write(`tickwire listening on http://${config.host}:${port}\n`);
+  if (workers !== undefined) {
+    process.stdout.write(`workers: ${config.workers} processes share port ${port} (NATS bus)\n`);
+  }
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   if (config.feedTokenGenerated) {
     process.stdout.write(
@@ -41,7 +66,7 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`${signal}: shutting down\n`);
-    server.stop().then(
+    Promise.all([server.stop(), workers?.stop(signal)]).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`shutdown failed: ${String(err)}\n`);
