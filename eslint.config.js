@@ -30,6 +30,7 @@ export default defineConfig(
         clearTimeout: 'readonly',
         setInterval: 'readonly',
         clearInterval: 'readonly',
+        fetch: 'readonly',
       },
     },
     rules: {

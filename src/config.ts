@@ -47,6 +47,8 @@ export interface Config {
   readonly history: number;
   /** NATS server URL(s), comma-separated; undefined: the embedded bus. */
   readonly nats: string | undefined;
+  /** Replicas of the JetStream stream when tickwire creates it (NATS cluster size, up to 5). */
+  readonly natsReplicas: number;
   /** Processes to start sharing the port (main.ts forks them). */
   readonly workers: number;
 }
@@ -274,6 +276,15 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     help: 'NATS server URL(s), comma-separated (default: none, the embedded bus)',
   },
   {
+    key: 'natsReplicas',
+    flag: 'nats-replicas',
+    env: 'TICKWIRE_NATS_REPLICAS',
+    kind: 'int',
+    min: 1,
+    max: 5,
+    help: 'replicas of the JetStream stream when tickwire creates it (default 1; 3 on a 3-node cluster)',
+  },
+  {
     key: 'workers',
     flag: 'workers',
     env: 'TICKWIRE_WORKERS',
@@ -305,6 +316,7 @@ export const DEFAULTS = Object.freeze({
   feedRate: 1_000_000,
   drainTimeoutS: 10,
   history: 100,
+  natsReplicas: 1,
   workers: 1,
 });
 

@@ -12,9 +12,26 @@ export interface MetricsSource {
     readonly feeds: number;
     readonly subscribers: number;
     readonly slowConsumersClosed: number;
+    /** Times a subscriber entered conflated delivery (absent: 0). */
+    readonly slowConsumersConflated?: number;
+    /** Subscribers conflated now (absent: 0). */
+    readonly conflatingNow?: number;
+    /** Updates skipped by conflation or throttle (absent: 0). */
+    readonly updatesDropped?: number;
   };
   symbols(): number;
   latency(): LatencySummary;
+  /** What the server refused on purpose (limits, origin, feed rate); optional. */
+  refused?(): RefusedSource;
+}
+
+/** Refusal counters (see server/refusals.ts). */
+export interface RefusedSource {
+  readonly connectionsGlobal: number;
+  readonly connectionsPerIp: number;
+  readonly origin: number;
+  readonly rateLimitedFrames: number;
+  readonly rateLimitedCloses: number;
 }
 
 /** A counter whose value is mirrored from a number at scrape time. */
@@ -69,9 +86,29 @@ export function createMetrics(source: MetricsSource): Registry {
   mirroredCounter(
     registry,
     'tickwire_slow_consumers_closed_total',
-    'Subscribers closed for exceeding the backpressure limit.',
+    'Subscribers closed with 1008 slow_consumer (past the backpressure limit, or stalled while conflated).',
     () => source.connections().slowConsumersClosed,
   );
+  mirroredCounter(
+    registry,
+    'tickwire_slow_consumers_conflated_total',
+    'Times a subscriber passed the high-water mark and switched to conflated delivery.',
+    () => source.connections().slowConsumersConflated ?? 0,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_updates_dropped_total',
+    'Updates skipped by conflation or throttle (the sum of the n-gaps subscribers were sent).',
+    () => source.connections().updatesDropped ?? 0,
+  );
+  new Gauge({
+    name: 'tickwire_slow_consumers_conflating',
+    help: 'Subscribers in conflated delivery now.',
+    registers: [registry],
+    collect() {
+      this.set(source.connections().conflatingNow ?? 0);
+    },
+  });
   new Gauge({
     name: 'tickwire_connections',
     help: 'Open WebSocket connections by role.',
@@ -118,5 +155,39 @@ export function createMetrics(source: MetricsSource): Registry {
       this.set((summary ?? source.latency()).samples);
     },
   });
+  registerRefusals(registry, source);
   return registry;
+}
+
+/** Refusal counters: upgrades refused by reason, rate-limited feed frames and closes. */
+function registerRefusals(registry: Registry, source: MetricsSource): void {
+  const refused = source.refused?.bind(source);
+  if (refused === undefined) return;
+  const last = { global: 0, per_ip: 0, origin: 0 };
+  new Counter({
+    name: 'tickwire_connections_refused_total',
+    help: 'WebSocket upgrades refused: global limit (503), per-IP limit (429), origin (403).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const r = refused();
+      const now = { global: r.connectionsGlobal, per_ip: r.connectionsPerIp, origin: r.origin };
+      for (const reason of ['global', 'per_ip', 'origin'] as const) {
+        this.inc({ reason }, now[reason] - last[reason]);
+        last[reason] = now[reason];
+      }
+    },
+  });
+  mirroredCounter(
+    registry,
+    'tickwire_feed_frames_rate_limited_total',
+    'Feed frames refused whole for exceeding the per-feed tick rate.',
+    () => refused().rateLimitedFrames,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_feeds_rate_limit_closed_total',
+    'Feeds closed (1008 rate_limited) for staying over their tick rate.',
+    () => refused().rateLimitedCloses,
+  );
 }

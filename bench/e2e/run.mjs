@@ -6,8 +6,9 @@
  * Usage: node bench/e2e/run.mjs [--quick]
  * Writes bench/results/latest.{md,json} (or quick.{md,json} with --quick).
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,12 +101,117 @@ const SERVERS = {
     TOKEN,
     '--max-backpressure',
     String(BACKPRESSURE),
+    // No conflation either: a run must deliver every update to count.
+    '--conflate-at',
+    String(BACKPRESSURE),
   ],
+  // Two tickwire nodes on one nats-server (JetStream, file storage): the feed
+  // on node A, every subscriber on node B, so each update crosses the bus.
+  'tickwire-nats': [],
   'uws-raw': ['bench/peers/uws-raw.mjs', '--port', '0'],
   'ws-json': ['bench/peers/ws-json.mjs', '--port', '0'],
   'ws-msgpack': ['bench/peers/ws-msgpack.mjs', '--port', '0'],
   socketio: ['bench/peers/socketio.mjs', '--port', '0'],
 };
+
+const natsAvailable = spawnSync('nats-server', ['--version']).status === 0;
+if (!natsAvailable)
+  console.warn('NOTICE: nats-server not found: the tickwire-nats rows are skipped');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(port) {
+  const deadline = Date.now() + 20000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('tickwire node not ready');
+}
+
+/**
+ * Starts what a run measures: one server process, or for tickwire-nats a
+ * nats-server and two tickwire nodes (all on core 0). Returns the ports the
+ * feed and the subscribers use, the server-side pids (CPU and RSS are summed
+ * over them) and a stop function.
+ */
+async function startTarget(server) {
+  if (server !== 'tickwire-nats') {
+    const srv = start(0, [...serverNodeArgs, ...SERVERS[server]], false);
+    try {
+      const port = await waitListening(srv);
+      return {
+        feedPort: port,
+        subPort: port,
+        procs: [srv],
+        protocol: server,
+        stop: () => stop(srv),
+      };
+    } catch (err) {
+      kill(srv);
+      throw err;
+    }
+  }
+  const natsPort = await freePort();
+  const storeDir = mkdtempSync(path.join(os.tmpdir(), 'tw-bench-nats-'));
+  const [cmd, argv] = hasTaskset
+    ? [
+        'taskset',
+        [
+          '-c',
+          '0',
+          'nats-server',
+          '-a',
+          '127.0.0.1',
+          '-p',
+          String(natsPort),
+          '-js',
+          '-sd',
+          storeDir,
+        ],
+      ]
+    : ['nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', storeDir]];
+  const nats = spawn(cmd, argv, { stdio: 'ignore' });
+  const procs = [nats];
+  const stopAll = async () => {
+    for (const p of procs.slice(1)) await stop(p);
+    kill(nats);
+    rmSync(storeDir, { recursive: true, force: true });
+  };
+  try {
+    const nodeArgs = [
+      ...serverNodeArgs,
+      ...SERVERS.tickwire,
+      '--nats',
+      `nats://127.0.0.1:${natsPort}`,
+    ];
+    await new Promise((r) => setTimeout(r, 300));
+    const a = start(0, nodeArgs, false);
+    procs.push(a);
+    const b = start(0, nodeArgs, false);
+    procs.push(b);
+    const [feedPort, subPort] = [await waitListening(a), await waitListening(b)];
+    await waitReady(feedPort);
+    await waitReady(subPort);
+    return { feedPort, subPort, procs, protocol: 'tickwire', stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
 
 function alive(child) {
   return child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -169,19 +275,21 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
     latency_us: { p50: null, p99: null, p999: null, max: null },
     latency_from_send_us: { p50: null, p99: null, p999: null, max: null },
   };
-  const srv = start(0, [...serverNodeArgs, ...SERVERS[server]], false);
+  let target;
   let subs;
   let feed;
   try {
-    const port = await waitListening(srv);
+    target = await startTarget(server);
+    const pids = target.procs.map((p) => p.pid);
+    const cpuNow = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     subs = start(
       1,
       [
         'bench/e2e/subs.mjs',
         '--server',
-        server,
+        target.protocol,
         '--port',
-        String(port),
+        String(target.subPort),
         '--subs',
         String(subscribers),
         '--warmup',
@@ -194,13 +302,13 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
       if (m.type === 'progress') progress = m;
     });
     await nextMessage(subs, 'ready', 60000);
-    const cpu0 = cpuSeconds(srv.pid);
+    const cpu0 = cpuNow();
     const feedArgs = [
       'bench/e2e/feed.mjs',
       '--server',
-      server,
+      target.protocol,
       '--port',
-      String(port),
+      String(target.feedPort),
       '--token',
       TOKEN,
       '--symbols',
@@ -228,8 +336,8 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
       } else if (Date.now() - lastChange > 3000) break;
     }
     await new Promise((r) => setTimeout(r, 300));
-    row.cpu_s = cpuSeconds(srv.pid) - cpu0;
-    row.rss_mb = peakRssMb(srv.pid);
+    row.cpu_s = cpuNow() - cpu0;
+    row.rss_mb = pids.reduce((sum, pid) => sum + peakRssMb(pid), 0);
     subs.send({ type: 'summary' });
     const s = await nextMessage(subs, 'summary', 30000);
     row.delivered = s.delivered;
@@ -252,7 +360,7 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
   } finally {
     kill(feed);
     kill(subs);
-    await stop(srv);
+    await target?.stop();
   }
   const tag = failed(row)
     ? `FAILED ${row.error ?? ''} lost=${row.lost} reordered=${row.reordered}`
@@ -263,7 +371,7 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
   return row;
 }
 
-const servers = Object.keys(SERVERS);
+const servers = Object.keys(SERVERS).filter((s) => s !== 'tickwire-nats' || natsAvailable);
 const fanDuration = quick ? 1.5 : 3;
 const latDuration = quick ? 2 : 4;
 // Bound expected deliveries per fan-out run: the subscribers share one core.
@@ -298,47 +406,53 @@ console.log(
   `floor (TCP ping-pong RTT, cores 0↔1): p50=${floor.p50} p99=${floor.p99} p99.9=${floor.p999} µs`,
 );
 const rows = [];
+// The NATS rows: a reduced matrix (each run starts nats-server and two nodes).
+const natsSkips = (scenario, subscribers) =>
+  quick ? scenario !== 'latency' : scenario === 'fanout' && subscribers >= 1000;
 if (wants('fanout'))
   for (const [subscribers, symbols] of fanMatrix)
     for (const server of matrixServers)
-      rows.push(
-        await run({
-          server,
-          scenario: 'fanout',
-          subscribers,
-          symbols,
-          mode: 'max',
-          duration: fanDuration,
-          budget: Math.floor(fanBudget / subscribers),
-        }),
-      );
+      if (server !== 'tickwire-nats' || !natsSkips('fanout', subscribers))
+        rows.push(
+          await run({
+            server,
+            scenario: 'fanout',
+            subscribers,
+            symbols,
+            mode: 'max',
+            duration: fanDuration,
+            budget: Math.floor(fanBudget / subscribers),
+          }),
+        );
 if (wants('latency'))
   for (const [rate, subscribers] of latMatrix)
     for (const server of matrixServers)
+      if (server !== 'tickwire-nats' || !natsSkips('latency', subscribers))
+        rows.push(
+          await run({
+            server,
+            scenario: 'latency',
+            subscribers,
+            symbols: 100,
+            mode: 'rate',
+            rate,
+            duration: latDuration,
+          }),
+        );
+if (wants('ingest'))
+  for (const server of quick ? ['tickwire', 'uws-raw'] : matrixServers)
+    if (server !== 'tickwire-nats' || !natsSkips('ingest', 1))
       rows.push(
         await run({
           server,
-          scenario: 'latency',
-          subscribers,
-          symbols: 100,
-          mode: 'rate',
-          rate,
-          duration: latDuration,
+          scenario: 'ingest',
+          subscribers: 1,
+          symbols: 1000,
+          mode: 'max',
+          duration: quick ? 1.5 : 3,
+          budget: quick ? 5_000_000 : 20_000_000,
         }),
       );
-if (wants('ingest'))
-  for (const server of quick ? ['tickwire', 'uws-raw'] : matrixServers)
-    rows.push(
-      await run({
-        server,
-        scenario: 'ingest',
-        subscribers: 1,
-        symbols: 1000,
-        mode: 'max',
-        duration: quick ? 1.5 : 3,
-        budget: quick ? 5_000_000 : 20_000_000,
-      }),
-    );
 
 // Ratios.
 const get = (scenario, server, subs, syms, rate) =>
@@ -375,6 +489,25 @@ ratioLines.push(
   `- ingest (batches of 100, 1 subscriber): tickwire / raw uWS ${ratio(ing('tickwire'), ing('uws-raw'))}`,
 );
 
+// The cost of the NATS hop: the same runs on the embedded bus vs two nodes on NATS.
+const hopLines = [];
+for (const r of rows.filter((x) => x.server === 'tickwire-nats')) {
+  const e = get(r.scenario, 'tickwire', r.subscribers, r.symbols, r.rate ?? undefined);
+  if (e === undefined) continue;
+  const what = `${r.scenario} ${r.subscribers} subs × ${r.symbols} symbols${r.rate ? ` at ${fmtInt(r.rate)} ticks/s` : ''}`;
+  if (failed(r) || failed(e)) {
+    hopLines.push(`- ${what}: ${failed(r) ? 'NATS run FAILED' : 'embedded run FAILED'}`);
+  } else if (r.scenario === 'latency') {
+    hopLines.push(
+      `- ${what}: p50 ${fmtInt(e.latency_us.p50)} → ${fmtInt(r.latency_us.p50)} µs (+${fmtInt(r.latency_us.p50 - e.latency_us.p50)}), p99 ${fmtInt(e.latency_us.p99)} → ${fmtInt(r.latency_us.p99)} µs, server CPU ${e.cpu_s.toFixed(2)} → ${r.cpu_s.toFixed(2)} s (nats-server and both nodes)`,
+    );
+  } else {
+    hopLines.push(
+      `- ${what}: ${fmtInt(e.deliveries_per_s)} → ${fmtInt(r.deliveries_per_s)} deliveries/s (NATS / embedded ${ratio(r.deliveries_per_s, e.deliveries_per_s)}), deliveries per CPU second ${ratio(perCpu(r), perCpu(e))} of embedded`,
+    );
+  }
+}
+
 let cpuModel = os.cpus()[0]?.model ?? 'unknown';
 const md = [
   `# tickwire end-to-end benchmark${quick ? ' (quick)' : ''}`,
@@ -391,6 +524,14 @@ const md = [
   '## Ratios (targets)',
   '',
   ...ratioLines,
+  '',
+  '## NATS bus: two nodes vs the embedded bus',
+  '',
+  'Rows `tickwire-nats`: a nats-server (JetStream, file storage) and two tickwire nodes, all on core 0; the feed connects to node A and every subscriber to node B, so each update is sequenced through JetStream (publish with the expected-last-subject-sequence guard, wait for the PubAck) and delivered to B by its stream consumer. CPU and RSS are the sum of the three processes.',
+  '',
+  ...(hopLines.length > 0
+    ? hopLines
+    : ['- (no NATS rows in this run: nats-server missing or filtered out)']),
   '',
   '## Fan-out throughput',
   '',

@@ -12,7 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   type ConsumerMessages,
+  DeliverPolicy,
   DiscardPolicy,
+  Events,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -34,12 +36,17 @@ const JS_WRONG_LAST_SEQUENCE = 10071;
 /** JetStream API error: no message found. */
 const JS_NO_MESSAGE_FOUND = 10037;
 const APPEND_TIMEOUT_MS = 2000;
+/** How long the stream may be ahead of this node with nothing arriving before the consumer is recreated. */
+const WATCHDOG_MS = 2000;
+const CONSUMER_CREATE_TIMEOUT_MS = 5000;
 
 export interface NatsBusOptions {
   /** Comma-separated server URLs. */
   readonly servers: string;
   /** Batches kept per symbol in the stream (each holds at least one update). */
   readonly history: number;
+  /** Stream replicas when the stream is created (a NATS cluster keeps that many copies). */
+  readonly replicas?: number;
   /** Shown in NATS connection names. */
   readonly name?: string;
 }
@@ -54,6 +61,7 @@ export interface BusStats {
   readonly conflicts: number;
   readonly retries: number;
   readonly reconnects: number;
+  readonly consumer_restarts: number;
 }
 
 export class NatsBus {
@@ -73,6 +81,11 @@ export class NatsBus {
   #reconnects = 0;
   #closing = false;
   #starting: Promise<void> | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #consumerGen = 0;
+  #consumerRestarts = 0;
+  #restarting = false;
+  #lastMessageAt = 0;
 
   constructor(pipeline: Pipeline, options: NatsBusOptions) {
     this.#pipeline = pipeline;
@@ -97,6 +110,7 @@ export class NatsBus {
       conflicts: this.sequencer.conflicts,
       retries: this.sequencer.retries,
       reconnects: this.#reconnects,
+      consumer_restarts: this.#consumerRestarts,
     };
   }
 
@@ -141,13 +155,95 @@ export class NatsBus {
     const info = await this.#jsm.streams.info(STREAM_NAME);
     this.#catchUpTo = info.state.last_seq;
     if (this.#catchUpTo === 0) this.#caughtUp = true;
-    const consumer = await this.#js.consumers.get(STREAM_NAME, {
-      filterSubjects: ALL_SUBJECTS,
-    });
-    this.#messages = await consumer.consume({
+    await this.#consume();
+    this.#watchdog = setInterval(() => void this.#checkConsumer(), WATCHDOG_MS);
+    this.#watchdog.unref();
+  }
+
+  /**
+   * (Re)creates the ordered consumer, starting after the last message seen.
+   * nats.js 2.x's ordered consumer did not always resume by itself: after a
+   * reconnect to another server of a cluster (the one holding the ephemeral
+   * consumer was killed) it went silent with no status event, on this
+   * machine. So the bus recreates it itself on every reconnect and whenever
+   * the watchdog sees the stream ahead of us with nothing arriving.
+   */
+  async #consume(): Promise<void> {
+    const js = this.#js;
+    if (js === undefined || this.#closing) return;
+    const gen = ++this.#consumerGen;
+    this.#messages?.stop();
+    this.#messages = undefined;
+    const start = this.#lastSeen + 1;
+    const consumer = await js.consumers.get(
+      STREAM_NAME,
+      start > 1
+        ? {
+            filterSubjects: ALL_SUBJECTS,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: start,
+          }
+        : { filterSubjects: ALL_SUBJECTS },
+    );
+    if (gen !== this.#consumerGen || this.#closing) return;
+    this.#lastMessageAt = Date.now();
+    const messages = await consumer.consume({
       max_messages: 1024,
-      callback: (m: JsMsg) => this.#onMessage(m),
+      expires: 4000,
+      idle_heartbeat: 1000,
+      callback: (m: JsMsg) => {
+        if (gen === this.#consumerGen) this.#onMessage(m);
+      },
     });
+    if (gen !== this.#consumerGen || this.#closing) {
+      messages.stop();
+      return;
+    }
+    this.#messages = messages;
+  }
+
+  /** Recreates the consumer when the stream is ahead and nothing arrived for a while. */
+  async #checkConsumer(): Promise<void> {
+    const jsm = this.#jsm;
+    if (jsm === undefined || !this.#connected || this.#closing || this.#restarting) return;
+    if (Date.now() - this.#lastMessageAt < WATCHDOG_MS) return;
+    try {
+      const last = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
+      if (last > this.#lastSeen) await this.#restartConsumer('stalled');
+    } catch (err) {
+      // NATS busy or unreachable: the next round tries again.
+      process.stderr.write(
+        `tickwire: NATS stream check failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+    }
+  }
+
+  async #restartConsumer(why: string): Promise<void> {
+    if (this.#restarting || this.#closing) return;
+    this.#restarting = true;
+    this.#consumerRestarts++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Creating the consumer can wait for a long time (nats.js retries by
+      // itself while a cluster elects new leaders): give up after a while, so
+      // the watchdog can try again with a fresh consumer.
+      await Promise.race([
+        this.#consume(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            this.#consumerGen++;
+            reject(new Error('timed out creating the consumer'));
+          }, CONSUMER_CREATE_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      process.stderr.write(
+        `tickwire: NATS consumer restart (${why}) failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+    } finally {
+      clearTimeout(timer);
+      this.#restarting = false;
+    }
   }
 
   async #ensureStream(jsm: JetStreamManager): Promise<void> {
@@ -159,6 +255,7 @@ export class NatsBus {
       discard: DiscardPolicy.Old,
       max_msgs_per_subject: Math.max(1, this.#options.history),
       duplicate_window: nanos(120_000),
+      num_replicas: this.#options.replicas ?? 1,
     };
     try {
       await jsm.streams.add(config);
@@ -176,15 +273,19 @@ export class NatsBus {
 
   async #watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') this.#connected = false;
-      else if (s.type === 'reconnect') {
+      if (s.type === Events.Disconnect) this.#connected = false;
+      else if (s.type === Events.Reconnect) {
         this.#connected = true;
         this.#reconnects++;
+        void this.#restartConsumer('reconnect');
       }
     }
   }
 
   #onMessage(m: JsMsg): void {
+    this.#lastMessageAt = Date.now();
+    // A recreated consumer may repeat what an old one delivered.
+    if (m.seq <= this.#lastSeen) return;
     const entry = this.#entryFor(m.subject);
     if (entry !== undefined) {
       this.#pipeline.deliverBatch(entry, m.data);
@@ -228,6 +329,7 @@ export class NatsBus {
 
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#watchdog);
     this.sequencer.close();
     this.#messages?.stop();
     const nc = this.#nc;

@@ -141,7 +141,7 @@ export class LogSequencer implements Sequencer {
       if (lane.queue.length === 0 && lane.inflight === undefined) touched.push(lane);
       lane.queue.push({
         entries: scanner.entries[i]!,
-        body: frame.slice(scanner.body[i]!, scanner.end[i]!),
+        body: frame.slice(scanner.body[i], scanner.end[i]),
         rUs,
         ticket,
       });

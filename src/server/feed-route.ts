@@ -10,16 +10,18 @@ import type {
   WebSocketBehavior,
   us_socket_context_t,
 } from 'uWebSockets.js';
-import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import { CloseCode, ErrorCode, MAX_BATCH } from '../protocol/codes.js';
 import { FrameStatus } from '../protocol/tick-scanner.js';
 import { TokenCheck, presentedToken } from './auth.js';
 import type { ServerCore } from './core.js';
+import { FeedRateLimit, PERSIST_MS, RateVerdict, frameTickCount } from './rate-limit.js';
 import { acceptUpgrade, refuseUnauthorized } from './upgrade.js';
+import { FeedAcks } from './feed-acks.js';
 import { encodeReply, errorReply } from './replies.js';
 import type { FeedSocketData, SocketData } from './socket-data.js';
 
 export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
-  const { config, pipeline, sockets, connections } = core;
+  const { config, pipeline, sockets, connections, admission } = core;
   const tokens = new TokenCheck(config.feedToken);
   return {
     // uWS closes frames over its own cap abruptly (1006, no reason), so the
@@ -31,6 +33,8 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
     sendPingsAutomatically: true,
 
     upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+      const ip = admission.admit(res, req, false);
+      if (ip === undefined) return;
       const query = new URLSearchParams(req.getQuery() ?? '');
       const token = presentedToken(req.getHeader('authorization'), query);
       if (!tokens.matches(token)) {
@@ -42,14 +46,24 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
         kind: 'feed',
         ack: ackParam === '1' || ackParam === 'true',
         frames: 0,
+        rate:
+          config.feedRate > 0 ? new FeedRateLimit(config.feedRate, performance.now()) : undefined,
+        ip,
         closed: false,
       };
       acceptUpgrade(res, req, context, data);
     },
 
     open(ws: WebSocket<SocketData>): void {
+      const data = ws.getUserData() as FeedSocketData;
+      if (data.ack && core.bus !== undefined) {
+        data.acks = new FeedAcks((frame, accepted, rejected) => {
+          if (!data.closed) sendAck(ws, frame, accepted, rejected);
+        });
+      }
       sockets.add(ws);
       connections.feeds++;
+      admission.opened(ws.getUserData().ip);
     },
 
     message(ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean): void {
@@ -77,11 +91,32 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
           ),
           true,
         );
-        if (data.ack) sendAck(ws, frame, 0, 0);
+        if (data.acks !== undefined) data.acks.open(frame).settle(0, 0);
+        else if (data.ack) sendAck(ws, frame, 0, 0);
         return;
       }
+      const bytes = new Uint8Array(message);
+      if (data.rate !== undefined) {
+        // Tick count from the frame's header only; oversized batches are the
+        // pipeline's (payload_too_large) and take no tokens.
+        const count = frameTickCount(bytes);
+        if (count <= MAX_BATCH) {
+          const verdict = data.rate.take(count, entryMs);
+          if (verdict !== RateVerdict.Ok) {
+            refuseOverRate(ws, core, data, frame, count, verdict === RateVerdict.Close);
+            return;
+          }
+        }
+      }
+      // Bus mode: refuse while too many ticks wait to be stored (NATS down).
+      if (core.bus?.sequencer.saturated === true) {
+        refuseOverRate(ws, core, data, frame, frameTickCount(bytes), false);
+        return;
+      }
+      // Bus mode with acks: the ack waits until the bus has stored the ticks.
+      const ticket = data.acks?.open(frame);
       // 2–5. Scan, sequence, copy, publish, record: all inside the pipeline.
-      const status = pipeline.process(new Uint8Array(message), entryMs);
+      const status = pipeline.process(bytes, entryMs, ticket);
       if (status === FrameStatus.Ok) {
         if (pipeline.rejected > 0) {
           ws.send(
@@ -97,15 +132,61 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
           status === FrameStatus.TooLarge ? ErrorCode.PayloadTooLarge : ErrorCode.BadFrame;
         ws.send(encodeReply(errorReply(code, pipeline.scanner.frameError), false), true);
       }
-      if (data.ack) sendAck(ws, frame, pipeline.accepted, pipeline.rejected);
+      if (ticket !== undefined) ticket.settle(pipeline.accepted, pipeline.rejected);
+      else if (data.ack) sendAck(ws, frame, pipeline.accepted, pipeline.rejected);
     },
 
     close(ws: WebSocket<SocketData>): void {
-      ws.getUserData().closed = true;
+      const data = ws.getUserData();
+      data.closed = true;
       sockets.delete(ws);
       connections.feeds--;
+      admission.released(data.ip);
     },
   };
+}
+
+/**
+ * A frame over the feed's tick rate: none of its ticks is processed. They
+ * arrived, so they count as received and rejected; the feed gets a
+ * rate_limited error (and its ack, accepted 0), and is closed with 1008
+ * when it has stayed over its rate too long.
+ */
+function refuseOverRate(
+  ws: WebSocket<SocketData>,
+  core: ServerCore,
+  data: FeedSocketData,
+  frame: number,
+  count: number,
+  close: boolean,
+): void {
+  const counters = core.pipeline.counters;
+  counters.framesReceived++;
+  counters.ticksReceived += count;
+  counters.ticksRejected += count;
+  const refused = core.admission.refused;
+  refused.rateLimitedFrames++;
+  const rate = core.config.feedRate;
+  ws.send(
+    encodeReply(
+      errorReply(
+        ErrorCode.RateLimited,
+        `over ${rate} ticks/s: the frame's ${count} ticks were not published`,
+      ),
+      false,
+    ),
+    true,
+  );
+  // In bus mode acks go through the ordered queue, behind frames not yet stored.
+  if (data.acks !== undefined) data.acks.open(frame).settle(0, count);
+  else if (data.ack) sendAck(ws, frame, 0, count);
+  if (close) {
+    refused.rateLimitedCloses++;
+    ws.end(
+      CloseCode.PolicyViolation,
+      `${ErrorCode.RateLimited}: over ${rate} ticks/s for ${PERSIST_MS / 1000} s`,
+    );
+  }
 }
 
 function sendAck(

@@ -7,11 +7,13 @@ import type { Registry } from 'prom-client';
 import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
 import { ListenError, UwsFallbackError } from '../errors.js';
+import { type BusStats, NatsBus } from '../bus/nats-bus.js';
 import { createMetrics } from '../metrics.js';
-import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import { CloseCode } from '../protocol/codes.js';
 import { DemoFeed } from '../pipeline/demo-feed.js';
 import type { LatencySummary } from '../pipeline/latency-window.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import { Conflation, type SlowConsumerReport } from './conflation.js';
 import { ConnectionCounts, type ServerCore } from './core.js';
 import { feedBehavior } from './feed-route.js';
 import { registerHttpRoutes } from './http-routes.js';
@@ -22,11 +24,20 @@ import { loadAssets } from './static.js';
 import { STATS_TOPIC, statsStreamBehavior } from './stats-stream.js';
 import { UwsPublisher } from './uws-publisher.js';
 import { uws, uwsNative } from './uws.js';
+import { Admission } from './admission.js';
+import type { RefusedStats } from './refusals.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How often subscribers' send buffers are checked against maxBackpressure. */
 const SLOW_CONSUMER_SWEEP_MS = 100;
 /** How often rates are computed and a snapshot is sent on /stats/stream. */
 const STATS_INTERVAL_MS = 1000;
+/** Close reason of every socket at shutdown. */
+const GOING_AWAY = 'going_away: server shutting down';
+/** How often stop() looks at the subscribers' queues while draining. */
+const DRAIN_POLL_MS = 10;
+/** Time left after the last close frames before stop() resolves (and the process exits). */
+const CLOSE_LINGER_MS = 100;
 
 /** Per-second rates over the last stats interval. */
 export interface Rates {
@@ -61,10 +72,18 @@ export interface StatsBody {
   readonly frames: { readonly received: number; readonly bad: number };
   readonly connections: { readonly feeds: number; readonly subscribers: number };
   readonly slow_consumers_closed: number;
+  /** Conflation, drops and slow_consumer closes (see conflation.ts). */
+  readonly slow_consumers: SlowConsumerReport;
+  /** Refused upgrades and rate-limited feed frames (see refusals.ts). */
+  readonly refused: RefusedStats;
   readonly symbols: number;
   readonly latency_us: LatencySummary;
   readonly uws: { readonly native: boolean };
   readonly demo: boolean;
+  /** The bus: embedded (in-process) or NATS with its connection state and counters. */
+  readonly bus: { readonly kind: 'embedded' } | BusStats;
+  /** The process serving this request (several share a port with --workers). */
+  readonly pid: number;
 }
 
 export class TickwireServer implements ServerCore {
@@ -74,6 +93,9 @@ export class TickwireServer implements ServerCore {
   readonly connections = new ConnectionCounts();
   readonly metrics: Registry;
   readonly publisher: UwsPublisher;
+  /** The NATS bus, when --nats is set (else the embedded bus: the pipeline itself). */
+  readonly bus: NatsBus | undefined;
+  readonly admission: Admission;
   readonly #app: TemplatedApp;
   readonly #startedAt = Date.now();
   #listenSocket: us_listen_socket | undefined;
@@ -97,6 +119,7 @@ export class TickwireServer implements ServerCore {
       );
     }
     this.config = config;
+    this.admission = new Admission(config);
     this.#app = uws.App();
     this.publisher = new UwsPublisher(this.#app);
     this.pipeline = new Pipeline(this.publisher, {
@@ -104,11 +127,20 @@ export class TickwireServer implements ServerCore {
       latencyWindow: config.latencyWindow,
       history: config.history,
     });
+    // NATS mode: the bus numbers ticks and feeds every node's pipeline.
+    if (config.nats !== undefined) {
+      this.bus = new NatsBus(this.pipeline, {
+        servers: config.nats,
+        history: config.history,
+        replicas: config.natsReplicas,
+      });
+    }
     this.metrics = createMetrics({
       counters: this.pipeline.counters,
       connections: () => this.connections,
       symbols: () => this.pipeline.symbols.size,
       latency: () => this.pipeline.latency.summary(),
+      refused: () => this.admission.refused,
     });
     // The JS fallback of this uWS build cannot run custom upgrade handlers
     // (it throws "not implemented" and takes the process down), so on it the
@@ -129,13 +161,31 @@ export class TickwireServer implements ServerCore {
     });
   }
 
+  /** Connects the NATS bus in the background; retried until stopped. */
+  #startBus(bus: NatsBus): void {
+    bus.start().catch((err: unknown) => {
+      if (this.#stopping) return;
+      process.stderr.write(
+        `tickwire: NATS bus: ${err instanceof Error ? err.message : String(err)}; retrying\n`,
+      );
+      setTimeout(() => {
+        if (!this.#stopping) this.#startBus(bus);
+      }, 1000).unref();
+    });
+  }
+
   /** The port actually listened on (after start). */
   get port(): number {
     return this.#port;
   }
 
   get ready(): boolean {
-    return this.#listenSocket !== undefined && !this.#stopping && uwsNative;
+    return (
+      this.#listenSocket !== undefined &&
+      !this.#stopping &&
+      uwsNative &&
+      (this.bus === undefined || this.bus.ready)
+    );
   }
 
   /** Listens on config.host:config.port; resolves with the real port. */
@@ -161,36 +211,69 @@ export class TickwireServer implements ServerCore {
           );
           this.#demo.start();
         }
+        if (this.bus !== undefined) this.#startBus(this.bus);
         resolve(this.#port);
       });
     });
   }
 
   /**
-   * Graceful stop: not ready at once, stop listening, close every socket with
-   * 1001, and resolve once they are closed (or after `timeoutMs`).
+   * Graceful stop (SIGTERM/SIGINT), resolved within `timeoutMs` (default
+   * config.drainTimeoutS):
+   * 1. not ready at once; no new upgrades (503) and the listen socket closed;
+   * 2. feeds closed with 1001, so no new ticks: every tick a feed got an ack
+   *    for has been published by then;
+   * 3. wait until every remaining socket's queued bytes were handed to the
+   *    kernel (`getBufferedAmount()` 0), or the timeout comes near;
+   * 4. subscribers and stats listeners closed with 1001 `going_away`, after
+   *    their data; then a short linger so the close handshakes get through
+   *    before the process exits.
    */
-  async stop(timeoutMs = 5000): Promise<void> {
+  async stop(timeoutMs = this.config.drainTimeoutS * 1000): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    const deadline = performance.now() + timeoutMs;
+    this.admission.close();
     this.#demo?.stop();
     this.loadTester.abort();
-    clearInterval(this.#sweep);
     clearInterval(this.#statsTimer);
     if (this.#listenSocket !== undefined) {
       uws.us_listen_socket_close(this.#listenSocket);
       this.#listenSocket = undefined;
     }
+    // end() runs the close handler at once (removing the socket from the set).
     for (const ws of [...this.sockets]) {
-      if (!ws.getUserData().closed) ws.end(CloseCode.GoingAway, 'going_away: server shutting down');
+      const data = ws.getUserData();
+      if (data.kind === 'feed' && !data.closed) ws.end(CloseCode.GoingAway, GOING_AWAY);
     }
-    const deadline = Date.now() + timeoutMs;
-    while (this.sockets.size > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
+    // Bus mode: ticks already accepted are stored and come back through the
+    // stream before the subscriber queues are drained.
+    if (this.bus !== undefined) {
+      await this.bus.drain(Math.max(0, deadline - CLOSE_LINGER_MS - performance.now()));
     }
+    // uWS writes publishes at the end of an event-loop iteration, so the
+    // queues are read after at least one wait.
+    const drainUntil = deadline - CLOSE_LINGER_MS;
+    do {
+      await sleep(DRAIN_POLL_MS);
+    } while (performance.now() < drainUntil && this.#anyQueued());
+    clearInterval(this.#sweep);
+    for (const ws of [...this.sockets]) {
+      if (!ws.getUserData().closed) ws.end(CloseCode.GoingAway, GOING_AWAY);
+    }
+    await sleep(Math.max(0, Math.min(CLOSE_LINGER_MS, deadline - performance.now())));
     for (const ws of [...this.sockets]) {
       if (!ws.getUserData().closed) ws.close();
     }
+    await this.bus?.close();
+  }
+
+  /** Whether any open socket still has bytes queued in uWS (not yet in the kernel). */
+  #anyQueued(): boolean {
+    for (const ws of this.sockets) {
+      if (!ws.getUserData().closed && ws.getBufferedAmount() > 0) return true;
+    }
+    return false;
   }
 
   stats(): StatsBody {
@@ -202,10 +285,14 @@ export class TickwireServer implements ServerCore {
       frames: { received: c.framesReceived, bad: c.framesBad },
       connections: { feeds: this.connections.feeds, subscribers: this.connections.subscribers },
       slow_consumers_closed: this.connections.slowConsumersClosed,
+      slow_consumers: this.conflation.report(),
+      refused: this.admission.refused.stats(),
       symbols: this.pipeline.symbols.size,
       latency_us: this.pipeline.latency.summary(),
       uws: { native: uwsNative },
       demo: this.config.demo,
+      bus: this.bus === undefined ? { kind: 'embedded' } : this.bus.stats(),
+      pid: process.pid,
     };
   }
 
@@ -246,24 +333,23 @@ export class TickwireServer implements ServerCore {
     }
   }
 
+  /** The slow-consumer policy (created on first use; it reads config and pipeline). */
+  get conflation(): Conflation {
+    return (this.#conflation ??= new Conflation(this));
+  }
+
+  #conflation: Conflation | undefined;
+
   /**
-   * Closes subscribers whose queued bytes passed maxBackpressure, with 1008
-   * slow_consumer, before uWS would have to close them abruptly at twice the
-   * limit. (The hardening issue replaces this with conflation first.)
+   * Checks every subscriber's queue (see conflation.ts): past conflateAt it
+   * gets conflated delivery; past maxBackpressure, or conflated without
+   * draining for stallTimeoutS, it is closed with 1008 slow_consumer, before
+   * uWS would have to cut it abruptly at its own cap. Also catches a
+   * conflated subscriber up when no drain event came.
    */
   #sweepSlowConsumers(): void {
-    const limit = this.config.maxBackpressure;
-    for (const ws of this.sockets) {
-      const data = ws.getUserData();
-      if (data.kind !== 'stream' || data.closed) continue;
-      if (ws.getBufferedAmount() > limit) {
-        data.closed = true;
-        this.connections.slowConsumersClosed++;
-        ws.end(
-          CloseCode.PolicyViolation,
-          `${ErrorCode.SlowConsumer}: more than ${limit} bytes queued`,
-        );
-      }
-    }
+    const now = performance.now();
+    const conflation = this.conflation;
+    for (const ws of this.sockets) conflation.check(ws, now);
   }
 }

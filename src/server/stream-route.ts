@@ -62,6 +62,9 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
     sendPingsAutomatically: true,
 
     upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+      // Connection limits and the Origin allow-list first (see admission.ts).
+      const ip = core.admission.admit(res, req, true);
+      if (ip === undefined) return;
       const query = new URLSearchParams(req.getQuery() ?? '');
       if (
         tokens !== undefined &&
@@ -87,6 +90,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
         symbols: new Set(),
         all: false,
         initial,
+        ip,
         closed: false,
       };
       acceptUpgrade(res, req, context, data);
@@ -95,6 +99,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
     open(ws: StreamSocket): void {
       sockets.add(ws);
       connections.subscribers++;
+      core.admission.opened(ws.getUserData().ip);
       const data = ws.getUserData() as StreamSocketData;
       if (typeof data.initial === 'string') {
         reply(ws, errorReply(ErrorCode.BadRequest, `symbols query parameter: ${data.initial}`));
@@ -125,10 +130,10 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
       const request = parsed.request;
       switch (request.op) {
         case 'subscribe':
-          subscribe(core, ws, data, request.symbols, request.since);
+          subscribe(core, ws, data, request.symbols, request.since, request.throttle);
           break;
         case 'unsubscribe':
-          unsubscribe(ws, data, request.symbols);
+          unsubscribe(core, ws, data, request.symbols);
           break;
         case 'ping':
           reply(ws, { op: 'pong', id: request.id, time: nowUs() });
@@ -140,10 +145,17 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
       core.publisher.onSubscription(topic, newCount);
     },
 
+    // Conflated subscribers catch up as their queue drains (conflation.ts).
+    drain(ws: StreamSocket): void {
+      core.conflation.drain(ws);
+    },
+
     close(ws: StreamSocket): void {
       ws.getUserData().closed = true;
+      core.conflation.closed(ws.getUserData() as StreamSocketData);
       sockets.delete(ws);
       connections.subscribers--;
+      core.admission.released(ws.getUserData().ip);
     },
   };
 }
@@ -180,6 +192,7 @@ function subscribe(
   data: StreamSocketData,
   symbols: readonly string[],
   since?: Readonly<Record<string, number>>,
+  throttle = 0,
 ): void {
   const wantsAll = symbols.includes(ALL_SYMBOLS);
   let added = 0;
@@ -209,6 +222,12 @@ function subscribe(
     if (replay === undefined) ws.send(core.pipeline.snapshot(named, wantsAll, json), !json);
     else if (replay !== null) ws.send(replay, !json);
   }
+  // Throttled or conflated subscribers: topics and timers are managed by
+  // conflation.ts from the first time (same synchronous call).
+  if (throttle > 0 || data.delivery !== undefined) {
+    core.conflation.subscribed(ws, data, symbols, throttle);
+    return;
+  }
   // 3. live updates from now on
   for (const s of symbols) {
     if (s === ALL_SYMBOLS) continue;
@@ -224,7 +243,17 @@ function subscribe(
   }
 }
 
-function unsubscribe(ws: StreamSocket, data: StreamSocketData, symbols: readonly string[]): void {
+function unsubscribe(
+  core: ServerCore,
+  ws: StreamSocket,
+  data: StreamSocketData,
+  symbols: readonly string[],
+): void {
+  if (data.delivery !== undefined) {
+    core.conflation.unsubscribed(ws, data, symbols);
+    reply(ws, { op: 'unsubscribed', symbols });
+    return;
+  }
   const format = data.json ? 'json' : 'msgpack';
   for (const s of symbols) {
     if (s === ALL_SYMBOLS || !data.symbols.delete(s)) continue;

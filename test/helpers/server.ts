@@ -39,6 +39,19 @@ export interface StatsShape {
   frames: { received: number; bad: number };
   connections: { feeds: number; subscribers: number };
   slow_consumers_closed: number;
+  slow_consumers: {
+    conflating_now: number;
+    conflated: number;
+    dropped: number;
+    closed: number;
+    connections: {
+      id: number;
+      ip: string;
+      queued_bytes: number;
+      dropped: number;
+      since_s: number;
+    }[];
+  };
   symbols: number;
   latency_us: {
     p50: number;

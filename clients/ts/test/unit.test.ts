@@ -178,7 +178,8 @@ describe('StreamClient sequence tracking', () => {
     expect(stream.state).toBe(State.Reconnecting);
     const sock2 = await nextSocket(2);
     sock2.open();
-    expect(sock2.decodedSent()).toEqual([{ op: 'subscribe', symbols: ['A'] }]);
+    // It resumes after the last n it saw.
+    expect(sock2.decodedSent()).toEqual([{ op: 'subscribe', symbols: ['A'], since: { A: 8 } }]);
     // A restarted server: n is back at 2.
     sock2.receive({ op: 'snapshot', ticks: [{ s: 'A', p: 1, n: 2, r: 1 }] });
     expect(resets).toEqual([{ symbol: 'A', previous: 8, got: 2 }]);

@@ -1,0 +1,83 @@
+/**
+ * Per-feed tick rate limit: a token bucket of `ticksPerSecond` tokens that
+ * refills continuously, holding at most one second's worth (the burst). A
+ * frame takes as many tokens as it holds ticks, all or nothing; a refused
+ * frame takes none. A batch larger than the whole bucket passes only when
+ * the bucket is full, leaving it in debt, so the long-run rate still holds.
+ *
+ * A feed refused again and again, with no pause of QUIET_MS between two
+ * refusals, for PERSIST_MS, is told to close.
+ *
+ * Everything is arithmetic on fields of this per-connection object: nothing
+ * is allocated per frame.
+ */
+
+/** What `take()` decides for one frame. */
+export const RateVerdict = {
+  /** Within the rate: process the frame. */
+  Ok: 0,
+  /** Over the rate: refuse the frame, keep the connection. */
+  Refused: 1,
+  /** Over the rate for PERSIST_MS: refuse the frame and close the connection. */
+  Close: 2,
+} as const;
+export type RateVerdict = (typeof RateVerdict)[keyof typeof RateVerdict];
+
+/** Refusals this close together belong to one streak. */
+export const QUIET_MS = 1000;
+/** A streak of refusals this long closes the feed. */
+export const PERSIST_MS = 5000;
+
+export class FeedRateLimit {
+  /** Tokens added per millisecond. */
+  readonly #perMs: number;
+  readonly #capacity: number;
+  #tokens: number;
+  #last: number;
+  #streakStart = 0;
+  #lastRefused = Number.NEGATIVE_INFINITY;
+
+  /** `ticksPerSecond` > 0; `nowMs` from performance.now(). Starts full. */
+  constructor(ticksPerSecond: number, nowMs: number) {
+    this.#perMs = ticksPerSecond / 1000;
+    this.#capacity = ticksPerSecond;
+    this.#tokens = ticksPerSecond;
+    this.#last = nowMs;
+  }
+
+  /** Tokens available now (after refill), for tests and diagnostics. */
+  available(nowMs: number): number {
+    return Math.min(this.#capacity, this.#tokens + (nowMs - this.#last) * this.#perMs);
+  }
+
+  /** Takes `count` tokens for a frame arriving at `nowMs` (performance.now()). */
+  take(count: number, nowMs: number): RateVerdict {
+    let tokens = this.#tokens + (nowMs - this.#last) * this.#perMs;
+    if (tokens > this.#capacity) tokens = this.#capacity;
+    this.#last = nowMs;
+    if (count <= tokens || tokens >= this.#capacity) {
+      this.#tokens = tokens - count;
+      return RateVerdict.Ok;
+    }
+    this.#tokens = tokens;
+    if (nowMs - this.#lastRefused > QUIET_MS) this.#streakStart = nowMs;
+    this.#lastRefused = nowMs;
+    return nowMs - this.#streakStart >= PERSIST_MS ? RateVerdict.Close : RateVerdict.Refused;
+  }
+}
+
+/**
+ * Ticks in a feed frame, from its first bytes only: 1 for a map, the
+ * declared length for an array, 0 for anything else (which the pipeline
+ * then refuses as bad_frame). The scanner validates the rest.
+ */
+export function frameTickCount(b: Uint8Array): number {
+  const n = b.length;
+  if (n === 0) return 0;
+  const c = b[0]!;
+  if ((c >= 0x80 && c <= 0x8f) || c === 0xde || c === 0xdf) return 1;
+  if (c >= 0x90 && c <= 0x9f) return c & 0x0f;
+  if (c === 0xdc) return n >= 3 ? (b[1]! << 8) | b[2]! : 0;
+  if (c === 0xdd) return n >= 5 ? b[1]! * 0x1000000 + ((b[2]! << 16) | (b[3]! << 8) | b[4]!) : 0;
+  return 0;
+}
