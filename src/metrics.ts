@@ -23,6 +23,20 @@ export interface MetricsSource {
   latency(): LatencySummary;
   /** What the server refused on purpose (limits, origin, feed rate); optional. */
   refused?(): RefusedSource;
+  /** The NATS bus's state and counters; absent on the embedded bus. */
+  bus?(): BusSource;
+}
+
+/** NATS bus figures (see bus/nats-bus.ts BusStats). */
+export interface BusSource {
+  readonly connected: boolean;
+  readonly caught_up: boolean;
+  readonly pending: number;
+  readonly stored: number;
+  readonly conflicts: number;
+  readonly retries: number;
+  readonly reconnects: number;
+  readonly consumer_restarts: number;
 }
 
 /** Refusal counters (see server/refusals.ts). */
@@ -156,7 +170,55 @@ export function createMetrics(source: MetricsSource): Registry {
     },
   });
   registerRefusals(registry, source);
+  registerBus(registry, source);
   return registry;
+}
+
+function registerBus(registry: Registry, source: MetricsSource): void {
+  const bus = source.bus?.bind(source);
+  if (bus === undefined) return;
+  new Gauge({
+    name: 'tickwire_bus_connected',
+    help: 'NATS bus: 1 while connected to NATS and caught up with the stream.',
+    registers: [registry],
+    collect() {
+      const b = bus();
+      this.set(b.connected && b.caught_up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'tickwire_bus_pending_ticks',
+    help: 'NATS bus: ticks accepted from feeds and not yet stored in JetStream.',
+    registers: [registry],
+    collect() {
+      this.set(bus().pending);
+    },
+  });
+  const counters: [string, string, (b: BusSource) => number][] = [
+    [
+      'tickwire_bus_ticks_stored_total',
+      'NATS bus: ticks this node stored in JetStream.',
+      (b) => b.stored,
+    ],
+    [
+      'tickwire_bus_append_conflicts_total',
+      'NATS bus: appends refused because another node numbered the symbol first (renumbered and retried).',
+      (b) => b.conflicts,
+    ],
+    [
+      'tickwire_bus_append_retries_total',
+      'NATS bus: appends retried after an error or timeout.',
+      (b) => b.retries,
+    ],
+    ['tickwire_bus_reconnects_total', 'NATS bus: reconnections to NATS.', (b) => b.reconnects],
+    [
+      'tickwire_bus_consumer_restarts_total',
+      'NATS bus: stream consumers recreated (after a reconnect or a stall).',
+      (b) => b.consumer_restarts,
+    ],
+  ];
+  for (const [name, help, read] of counters)
+    mirroredCounter(registry, name, help, () => read(bus()));
 }
 
 /** Refusal counters: upgrades refused by reason, rate-limited feed frames and closes. */

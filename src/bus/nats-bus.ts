@@ -91,7 +91,13 @@ export class NatsBus {
     this.#pipeline = pipeline;
     this.#options = options;
     const nodeId = randomBytes(6).toString('base64url');
-    this.sequencer = new LogSequencer(this.#log(), { nodeId });
+    this.sequencer = new LogSequencer(
+      jetStreamLog(
+        () => this.#js,
+        () => this.#jsm,
+      ),
+      { nodeId },
+    );
     pipeline.sequencer = this.sequencer;
   }
 
@@ -151,7 +157,7 @@ export class NatsBus {
     void this.#watchStatus(nc);
     this.#jsm = await nc.jetstreamManager();
     this.#js = nc.jetstream();
-    await this.#ensureStream(this.#jsm);
+    await ensureStream(this.#jsm, this.#options.history, this.#options.replicas ?? 1);
     const info = await this.#jsm.streams.info(STREAM_NAME);
     this.#catchUpTo = info.state.last_seq;
     if (this.#catchUpTo === 0) this.#caughtUp = true;
@@ -246,31 +252,6 @@ export class NatsBus {
     }
   }
 
-  async #ensureStream(jsm: JetStreamManager): Promise<void> {
-    const config = {
-      name: STREAM_NAME,
-      subjects: [ALL_SUBJECTS],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_msgs_per_subject: Math.max(1, this.#options.history),
-      duplicate_window: nanos(120_000),
-      num_replicas: this.#options.replicas ?? 1,
-    };
-    try {
-      await jsm.streams.add(config);
-    } catch (err) {
-      // Already there (another node made it): bring its limits in line.
-      if (err instanceof NatsError && err.api_error?.err_code === 10058) {
-        await jsm.streams.update(STREAM_NAME, {
-          max_msgs_per_subject: config.max_msgs_per_subject,
-        });
-      } else {
-        throw err;
-      }
-    }
-  }
-
   async #watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === Events.Disconnect) this.#connected = false;
@@ -337,33 +318,71 @@ export class NatsBus {
     this.#connected = false;
     if (nc !== undefined && !nc.isClosed()) await nc.close();
   }
+}
 
-  #log(): SequencedLog {
-    return {
-      append: async (subject, payload, expectLastSeq, msgId) => {
-        const js = this.#js;
-        if (js === undefined) throw new Error('NATS not connected yet');
-        const ack = await js.publish(subject, payload, {
-          msgID: msgId,
-          expect: { lastSubjectSequence: expectLastSeq },
-          timeout: APPEND_TIMEOUT_MS,
-        });
-        return { seq: ack.seq };
-      },
-      last: async (subject) => {
-        const jsm = this.#jsm;
-        if (jsm === undefined) throw new Error('NATS not connected yet');
-        try {
-          const m = await jsm.streams.getMessage(STREAM_NAME, { last_by_subj: subject });
-          return { seq: m.seq, payload: m.data, msgId: m.header?.get('Nats-Msg-Id') ?? '' };
-        } catch (err) {
-          if (err instanceof NatsError && err.api_error?.err_code === JS_NO_MESSAGE_FOUND)
-            return undefined;
-          throw err;
-        }
-      },
-      isConflict: (err) =>
-        err instanceof NatsError && err.api_error?.err_code === JS_WRONG_LAST_SEQUENCE,
-    };
+/**
+ * The sequencer's log over JetStream: append = publish with the
+ * expected-last-subject-sequence guard and a message id (de-duplication);
+ * last = direct get of the subject's last message.
+ */
+export function jetStreamLog(
+  js: () => JetStreamClient | undefined,
+  jsm: () => JetStreamManager | undefined,
+): SequencedLog {
+  return {
+    append: async (subject, payload, expectLastSeq, msgId) => {
+      const client = js();
+      if (client === undefined) throw new Error('NATS not connected yet');
+      const ack = await client.publish(subject, payload, {
+        msgID: msgId,
+        expect: { lastSubjectSequence: expectLastSeq },
+        timeout: APPEND_TIMEOUT_MS,
+      });
+      return { seq: ack.seq };
+    },
+    last: async (subject) => {
+      const manager = jsm();
+      if (manager === undefined) throw new Error('NATS not connected yet');
+      try {
+        const m = await manager.streams.getMessage(STREAM_NAME, { last_by_subj: subject });
+        return { seq: m.seq, payload: m.data, msgId: m.header?.get('Nats-Msg-Id') ?? '' };
+      } catch (err) {
+        if (err instanceof NatsError && err.api_error?.err_code === JS_NO_MESSAGE_FOUND)
+          return undefined;
+        throw err;
+      }
+    },
+    isConflict: (err) =>
+      err instanceof NatsError && err.api_error?.err_code === JS_WRONG_LAST_SEQUENCE,
+  };
+}
+
+/** Creates the stream, or brings an existing one's per-subject limit in line. */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  history: number,
+  replicas: number,
+): Promise<void> {
+  const config = {
+    name: STREAM_NAME,
+    subjects: [ALL_SUBJECTS],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_msgs_per_subject: Math.max(1, history),
+    duplicate_window: nanos(120_000),
+    num_replicas: replicas,
+  };
+  try {
+    await jsm.streams.add(config);
+  } catch (err) {
+    // Already there (another node made it): bring its limits in line.
+    if (err instanceof NatsError && err.api_error?.err_code === 10058) {
+      await jsm.streams.update(STREAM_NAME, {
+        max_msgs_per_subject: config.max_msgs_per_subject,
+      });
+    } else {
+      throw err;
+    }
   }
 }

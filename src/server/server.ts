@@ -141,6 +141,7 @@ export class TickwireServer implements ServerCore {
       symbols: () => this.pipeline.symbols.size,
       latency: () => this.pipeline.latency.summary(),
       refused: () => this.admission.refused,
+      ...(this.bus === undefined ? {} : { bus: () => this.bus!.stats() }),
     });
     // The JS fallback of this uWS build cannot run custom upgrade handlers
     // (it throws "not implemented" and takes the process down), so on it the

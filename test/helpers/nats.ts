@@ -57,8 +57,12 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await freePort(), mkdtempSync(join(tmpdir(), 'tw-nats-')));
+  /** Starts on `port` (default: a free one). */
+  static async start(port?: number): Promise<NatsServer> {
+    const server = new NatsServer(
+      port ?? (await freePort()),
+      mkdtempSync(join(tmpdir(), 'tw-nats-')),
+    );
     await server.restart();
     return server;
   }
