@@ -27,6 +27,7 @@ import {
 } from 'nats';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { SymbolEntry } from '../pipeline/symbol-table.js';
+import { AppendError, JetStreamAppender } from './jetstream-appender.js';
 import { LogSequencer, type SequencedLog } from './sequencer.js';
 import { ALL_SUBJECTS, symbolOf } from './subjects.js';
 
@@ -71,6 +72,7 @@ export class NatsBus {
   readonly #entries = new Map<string, SymbolEntry | null>();
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
+  #appender: JetStreamAppender | undefined;
   #jsm: JetStreamManager | undefined;
   #messages: ConsumerMessages | undefined;
   #connected = false;
@@ -93,7 +95,7 @@ export class NatsBus {
     const nodeId = randomBytes(6).toString('base64url');
     this.sequencer = new LogSequencer(
       jetStreamLog(
-        () => this.#js,
+        () => this.#appender,
         () => this.#jsm,
       ),
       { nodeId },
@@ -157,6 +159,7 @@ export class NatsBus {
     void this.#watchStatus(nc);
     this.#jsm = await nc.jetstreamManager();
     this.#js = nc.jetstream();
+    this.#appender = new JetStreamAppender(nc, APPEND_TIMEOUT_MS);
     await ensureStream(this.#jsm, this.#options.history, this.#options.replicas ?? 1);
     const info = await this.#jsm.streams.info(STREAM_NAME);
     this.#catchUpTo = info.state.last_seq;
@@ -312,6 +315,7 @@ export class NatsBus {
     this.#closing = true;
     clearInterval(this.#watchdog);
     this.sequencer.close();
+    this.#appender?.close();
     this.#messages?.stop();
     const nc = this.#nc;
     this.#nc = undefined;
@@ -326,19 +330,14 @@ export class NatsBus {
  * last = direct get of the subject's last message.
  */
 export function jetStreamLog(
-  js: () => JetStreamClient | undefined,
+  appender: () => JetStreamAppender | undefined,
   jsm: () => JetStreamManager | undefined,
 ): SequencedLog {
   return {
     append: async (subject, payload, expectLastSeq, msgId) => {
-      const client = js();
-      if (client === undefined) throw new Error('NATS not connected yet');
-      const ack = await client.publish(subject, payload, {
-        msgID: msgId,
-        expect: { lastSubjectSequence: expectLastSeq },
-        timeout: APPEND_TIMEOUT_MS,
-      });
-      return { seq: ack.seq };
+      const a = appender();
+      if (a === undefined) throw new Error('NATS not connected yet');
+      return { seq: await a.append(subject, payload, expectLastSeq, msgId) };
     },
     last: async (subject) => {
       const manager = jsm();
@@ -352,8 +351,7 @@ export function jetStreamLog(
         throw err;
       }
     },
-    isConflict: (err) =>
-      err instanceof NatsError && err.api_error?.err_code === JS_WRONG_LAST_SEQUENCE,
+    isConflict: (err) => err instanceof AppendError && err.errCode === JS_WRONG_LAST_SEQUENCE,
   };
 }
 

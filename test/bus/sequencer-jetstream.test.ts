@@ -7,6 +7,7 @@
 import { type JetStreamManager, type NatsConnection, connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { STREAM_NAME, ensureStream, jetStreamLog } from '../../src/bus/nats-bus.js';
+import { JetStreamAppender } from '../../src/bus/jetstream-appender.js';
 import { LogSequencer } from '../../src/bus/sequencer.js';
 import { subjectFor } from '../../src/bus/subjects.js';
 import { Pipeline, type Publisher, type StoreTicket } from '../../src/pipeline/pipeline.js';
@@ -34,10 +35,10 @@ describe.skipIf(!natsAvailable)('LogSequencer on JetStream', () => {
   });
 
   function node(id: string): { pipeline: Pipeline; sequencer: LogSequencer } {
-    const js = nc.jetstream();
+    const appender = new JetStreamAppender(nc, 2000);
     const sequencer = new LogSequencer(
       jetStreamLog(
-        () => js,
+        () => appender,
         () => jsm,
       ),
       { nodeId: id },
@@ -92,9 +93,9 @@ describe.skipIf(!natsAvailable)('LogSequencer on JetStream', () => {
   });
 
   test('appends are de-duplicated by message id on retry', async () => {
-    const js = nc.jetstream();
+    const appender = new JetStreamAppender(nc, 2000);
     const log = jetStreamLog(
-      () => js,
+      () => appender,
       () => jsm,
     );
     const before = await jsm.streams.getMessage(STREAM_NAME, {
