@@ -407,7 +407,8 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
         for (const url of v.split(',')) {
           if (!/^(nats|tls|ws|wss):\/\/[^\s/]+(:\d+)?\/?$/.test(url.trim()))
             throw new ConfigError(
-              `${where} must be nats://HOST:PORT (comma-separated), got ${JSON.stringify(v)}`,
+              // Credentials in a URL (nats://user:pass@host) are never echoed.
+              `${where} must be nats://HOST:PORT (comma-separated), got ${JSON.stringify(v.replace(/\/\/[^@/\s]*@/g, '//***@'))}`,
             );
         }
       }
