@@ -104,6 +104,14 @@ const SERVERS = {
     // No conflation either: a run must deliver every update to count.
     '--conflate-at',
     String(BACKPRESSURE),
+    // The load comes from one address, up to 1,000 subscribers plus a feed,
+    // at up to a million ticks/s: the production limits would refuse it.
+    '--max-connections',
+    '0',
+    '--max-connections-per-ip',
+    '0',
+    '--feed-rate',
+    '0',
   ],
   // Two tickwire nodes on one nats-server (JetStream, file storage): the feed
   // on node A, every subscriber on node B, so each update crosses the bus.
