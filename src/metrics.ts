@@ -3,6 +3,7 @@
  * at scrape time (`collect()`), so nothing is done per tick for metrics.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BusStats } from './bus/nats-bus.js';
 import type { LatencySummary } from './pipeline/latency-window.js';
 import type { PipelineCounters } from './pipeline/pipeline.js';
 
@@ -24,19 +25,7 @@ export interface MetricsSource {
   /** What the server refused on purpose (limits, origin, feed rate); optional. */
   refused?(): RefusedSource;
   /** The NATS bus's state and counters; absent on the embedded bus. */
-  bus?(): BusSource;
-}
-
-/** NATS bus figures (see bus/nats-bus.ts BusStats). */
-export interface BusSource {
-  readonly connected: boolean;
-  readonly caught_up: boolean;
-  readonly pending: number;
-  readonly stored: number;
-  readonly conflicts: number;
-  readonly retries: number;
-  readonly reconnects: number;
-  readonly consumer_restarts: number;
+  bus?(): BusStats;
 }
 
 /** Refusal counters (see server/refusals.ts). */
@@ -194,7 +183,7 @@ function registerBus(registry: Registry, source: MetricsSource): void {
       this.set(bus().pending);
     },
   });
-  const counters: [string, string, (b: BusSource) => number][] = [
+  const counters: [string, string, (b: BusStats) => number][] = [
     [
       'tickwire_bus_ticks_stored_total',
       'NATS bus: ticks this node stored in JetStream.',

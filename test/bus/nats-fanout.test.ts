@@ -3,26 +3,22 @@
  * receive byte-identical updates (same n, same r) in the same order.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type TestClient, waitFor } from '../helpers/clients.js';
-import { NatsServer, natsAvailable } from '../helpers/nats.js';
-import { type TestServer, startServer } from '../helpers/server.js';
+import type { TestClient } from '../helpers/clients.js';
+import { type Cluster, natsAvailable, startCluster } from '../helpers/nats.js';
+import { type TestServer } from '../helpers/server.js';
 
 describe.skipIf(!natsAvailable)('NATS bus: fan-out across nodes', () => {
-  let nats: NatsServer;
+  let cluster: Cluster;
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    a = await startServer({ nats: nats.url, history: 100 });
-    b = await startServer({ nats: nats.url, history: 100 });
-    await waitFor(() => a.server.ready && b.server.ready, 'both nodes ready', 10_000);
+    cluster = await startCluster(2, { history: 100 });
+    [a, b] = cluster.nodes as [TestServer, TestServer];
   });
 
   afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await nats?.stop();
+    await cluster?.stop();
   });
 
   test('subscribers on both nodes get identical updates, numbered once', async () => {

@@ -5,27 +5,25 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type TestClient, type Update, updatesOf, waitFor } from '../helpers/clients.js';
-import { NatsServer, natsAvailable } from '../helpers/nats.js';
+import { type Cluster, type NatsServer, natsAvailable, startCluster } from '../helpers/nats.js';
 import { type TestServer, startServer } from '../helpers/server.js';
 
 describe.skipIf(!natsAvailable)('NATS bus: recovery with since', () => {
+  let cluster: Cluster;
   let nats: NatsServer;
   let a: TestServer;
   let b: TestServer;
   let feed: TestClient;
 
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    a = await startServer({ nats: nats.url, history: 50 });
-    b = await startServer({ nats: nats.url, history: 50 });
-    await waitFor(() => a.server.ready && b.server.ready, 'both nodes ready', 10_000);
+    cluster = await startCluster(2, { history: 50 });
+    nats = cluster.nats;
+    [a, b] = cluster.nodes as [TestServer, TestServer];
     feed = await a.feed('ack=1');
   });
 
   afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await nats?.stop();
+    await cluster?.stop();
   });
 
   async function publish(s: string, from: number, count: number): Promise<void> {

@@ -6,25 +6,23 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type TestClient, waitFor } from '../helpers/clients.js';
-import { NatsServer, natsAvailable } from '../helpers/nats.js';
-import { type TestServer, httpGet, startServer } from '../helpers/server.js';
+import { type Cluster, type NatsServer, natsAvailable, startCluster } from '../helpers/nats.js';
+import { type TestServer, httpGet } from '../helpers/server.js';
 
 describe.skipIf(!natsAvailable)('NATS bus: NATS restart', () => {
+  let cluster: Cluster;
   let nats: NatsServer;
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    a = await startServer({ nats: nats.url });
-    b = await startServer({ nats: nats.url });
-    await waitFor(() => a.server.ready && b.server.ready, 'both nodes ready', 10_000);
+    cluster = await startCluster(2);
+    nats = cluster.nats;
+    [a, b] = cluster.nodes as [TestServer, TestServer];
   });
 
   afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await nats?.stop();
+    await cluster?.stop();
   });
 
   const readyz = async (node: TestServer): Promise<number> =>

@@ -4,26 +4,21 @@
  * gap-free sequence, every tick exactly once, identical on both nodes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { waitFor } from '../helpers/clients.js';
-import { NatsServer, natsAvailable } from '../helpers/nats.js';
-import { type TestServer, startServer } from '../helpers/server.js';
+import { type Cluster, natsAvailable, startCluster } from '../helpers/nats.js';
+import { type TestServer } from '../helpers/server.js';
 
 describe.skipIf(!natsAvailable)('NATS bus: concurrent feeds for one symbol', () => {
-  let nats: NatsServer;
+  let cluster: Cluster;
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    a = await startServer({ nats: nats.url });
-    b = await startServer({ nats: nats.url });
-    await waitFor(() => a.server.ready && b.server.ready, 'both nodes ready', 10_000);
+    cluster = await startCluster(2);
+    [a, b] = cluster.nodes as [TestServer, TestServer];
   });
 
   afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await nats?.stop();
+    await cluster?.stop();
   });
 
   test('one gap-free sequence, each tick once, the same on both nodes', async () => {

@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './clients.js';
+import { type TestServer, startServer } from './server.js';
 
 const BINARY = 'nats-server';
 
@@ -95,4 +97,30 @@ export class NatsServer {
     await this.kill();
     rmSync(this.storeDir, { recursive: true, force: true });
   }
+}
+
+/** A nats-server and tickwire nodes on it (in this process, each on its own port). */
+export interface Cluster {
+  readonly nats: NatsServer;
+  readonly nodes: TestServer[];
+  stop(): Promise<void>;
+}
+
+/** Starts a nats-server and `count` ready nodes with `options` (buildConfig keys). */
+export async function startCluster(
+  count: number,
+  options: Record<string, unknown> = {},
+): Promise<Cluster> {
+  const nats = await NatsServer.start();
+  const nodes: TestServer[] = [];
+  for (let i = 0; i < count; i++) nodes.push(await startServer({ nats: nats.url, ...options }));
+  await waitFor(() => nodes.every((n) => n.server.ready), 'nodes ready', 10_000);
+  return {
+    nats,
+    nodes,
+    async stop() {
+      for (const n of nodes) await n.stop();
+      await nats.stop();
+    },
+  };
 }
