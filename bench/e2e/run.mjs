@@ -32,6 +32,18 @@ const serverNodeArgs = flags['server-node-args'] ? flags['server-node-args'].spl
 /** `--servers a,b` and `--scenarios fanout,latency` restrict the matrix (results go to `--out`). */
 const onlyServers = flags.servers ? flags.servers.split(',') : undefined;
 const onlyScenarios = flags.scenarios ? flags.scenarios.split(',') : undefined;
+/**
+ * Single cells for side-by-side work: `--rates 10000 --lat-subs 100` restrict
+ * the latency matrix, `--fan-subs 100 --fan-syms 10` the fan-out matrix, and
+ * `--tickwire-main PATH` runs another tickwire build (e.g. an old dist copy).
+ */
+/** `--decode lean`: subscribers walk MessagePack updates without a full decode (see lean.mjs). */
+const decode = flags.decode === 'lean' ? 'lean' : 'full';
+const numList = (v) => (v ? v.split(',').map(Number) : undefined);
+const onlyRates = numList(flags.rates);
+const onlyLatSubs = numList(flags['lat-subs']);
+const onlyFanSubs = numList(flags['fan-subs']);
+const onlyFanSyms = numList(flags['fan-syms']);
 const TOKEN = 'bench-feed-token-0123456789';
 const BACKPRESSURE = 256 * 1024 * 1024;
 
@@ -43,14 +55,21 @@ try {
   hasTaskset = false;
 }
 
-function pinned(core, args) {
+/** `--server-wrap "perf record -g -o F --"`: a command prefix for the server (profiling only). */
+const serverWrap = flags['server-wrap'] ? flags['server-wrap'].split(' ') : [];
+
+function pinned(core, args, wrap = []) {
+  if (wrap.length > 0)
+    return hasTaskset
+      ? ['taskset', ['-c', String(core), ...wrap, process.execPath, ...args]]
+      : [wrap[0], [...wrap.slice(1), process.execPath, ...args]];
   return hasTaskset
     ? ['taskset', ['-c', String(core), process.execPath, ...args]]
     : [process.execPath, args];
 }
 
-function start(core, args, ipc) {
-  const [cmd, argv] = pinned(core, args);
+function start(core, args, ipc, wrap) {
+  const [cmd, argv] = pinned(core, args, wrap);
   return spawn(cmd, argv, {
     cwd: root,
     stdio: ipc ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],
@@ -92,7 +111,7 @@ function nextMessage(child, type, timeoutMs) {
 
 const SERVERS = {
   tickwire: [
-    'dist/src/main.js',
+    flags['tickwire-main'] ?? 'dist/src/main.js',
     '--host',
     '127.0.0.1',
     '--port',
@@ -158,7 +177,7 @@ async function waitReady(port) {
  */
 async function startTarget(server) {
   if (server !== 'tickwire-nats') {
-    const srv = start(0, [...serverNodeArgs, ...SERVERS[server]], false);
+    const srv = start(0, [...serverNodeArgs, ...SERVERS[server]], false, serverWrap);
     try {
       const port = await waitListening(srv);
       return {
@@ -302,6 +321,8 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
         String(subscribers),
         '--warmup',
         mode === 'rate' ? '500' : '0',
+        '--decode',
+        decode,
       ],
       true,
     );
@@ -359,6 +380,8 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
       max: s.latency.max,
     };
     row.latency_from_send_us = s.latencyFromSend;
+    row.frames = s.frames;
+    row.bytes = s.bytes;
     if (s.closed > 0) row.error = `${s.closed} subscribers closed: ${s.closeReasons}`;
     const spanS = (s.lastUs - done.startUs) / 1e6;
     row.deliveries_per_s = spanS > 0 ? s.delivered / spanS : null;
@@ -374,7 +397,7 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
     ? `FAILED ${row.error ?? ''} lost=${row.lost} reordered=${row.reordered}`
     : `${fmtInt(row.deliveries_per_s)}/s p99=${fmtInt(row.latency_us.p99)}µs`;
   console.log(
-    `${scenario.padEnd(8)} ${server.padEnd(10)} subs=${subscribers} sym=${symbols} rate=${row.rate ?? 'max'} sent=${row.ticks_sent} delivered=${row.delivered}/${row.expected} cpu=${row.cpu_s.toFixed(2)}s rss=${row.rss_mb.toFixed(0)}MB -> ${tag}`,
+    `${scenario.padEnd(8)} ${server.padEnd(10)} subs=${subscribers} sym=${symbols} rate=${row.rate ?? 'max'} sent=${row.ticks_sent} delivered=${row.delivered}/${row.expected} cpu=${row.cpu_s.toFixed(2)}s rss=${row.rss_mb.toFixed(0)}MB frames=${row.frames} B/update=${row.delivered > 0 ? (row.bytes / row.delivered).toFixed(1) : '-'} -> ${tag}${row.rate ? ` p50=${fmtInt(row.latency_us.p50)} p99.9=${fmtInt(row.latency_us.p999)}` : ''}`,
   );
   return row;
 }
@@ -384,27 +407,39 @@ const fanDuration = quick ? 1.5 : 3;
 const latDuration = quick ? 2 : 4;
 // Bound expected deliveries per fan-out run: the subscribers share one core.
 const fanBudget = quick ? 1_500_000 : 6_000_000;
-const fanMatrix = quick
-  ? [
-      [10, 10],
-      [100, 1000],
-    ]
-  : [
-      [10, 10],
-      [10, 1000],
-      [100, 10],
-      [100, 1000],
-      [1000, 10],
-      [1000, 1000],
-    ];
-const latMatrix = quick
-  ? [[10_000, 10]]
-  : [
-      [1_000, 10],
-      [1_000, 100],
-      [10_000, 10],
-      [10_000, 100],
-    ];
+const fanMatrix = (
+  quick
+    ? [
+        [10, 10],
+        [100, 1000],
+      ]
+    : [
+        [10, 10],
+        [10, 1000],
+        [100, 10],
+        [100, 1000],
+        [1000, 10],
+        [1000, 1000],
+      ]
+).filter(
+  ([subs, syms]) =>
+    (onlyFanSubs === undefined || onlyFanSubs.includes(subs)) &&
+    (onlyFanSyms === undefined || onlyFanSyms.includes(syms)),
+);
+const latMatrix = (
+  quick
+    ? [[10_000, 10]]
+    : [
+        [1_000, 10],
+        [1_000, 100],
+        [10_000, 10],
+        [10_000, 100],
+      ]
+).filter(
+  ([rate, subs]) =>
+    (onlyRates === undefined || onlyRates.includes(rate)) &&
+    (onlyLatSubs === undefined || onlyLatSubs.includes(subs)),
+);
 const matrixServers = onlyServers ?? servers;
 const wants = (scenario) => onlyScenarios === undefined || onlyScenarios.includes(scenario);
 
@@ -527,6 +562,7 @@ const md = [
   `- Floor (loopback TCP ping-pong round trip, node:net, 32-byte messages, cores 0↔1, measured in this run): p50 ${fmtInt(floor.p50)} µs, p99 ${fmtInt(floor.p99)} µs, p99.9 ${fmtInt(floor.p999)} µs, max ${fmtInt(floor.max)} µs`,
   `- tickwire: built \`dist/src/main.js\`, \`--max-backpressure ${BACKPRESSURE}\`; peers in \`bench/peers/\`. Ticks are \`{s, p, q, ts, sa, k}\`; \`ts\` is the intended send time (µs), \`sa\` the actual send time, \`k\` the feed's per-symbol sequence used to check order.`,
   `- A run that lost, duplicated or reordered updates, or had a subscriber closed, is FAILED and has no figure.`,
+  `- Subscriber decode: ${decode === 'lean' ? 'lean (MessagePack updates walked by bench/e2e/lean.mjs, only s, k, ts, sa materialized; JSON and Socket.IO decode fully)' : 'full (msgpackr / JSON.parse / Socket.IO parser)'}`,
   `- Wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   '',
   '## Ratios (targets)',
@@ -578,6 +614,8 @@ const jsonRows = rows.map((r) => ({
   lost: r.lost,
   reordered: r.reordered,
   duplicates: r.duplicates,
+  frames_received: r.frames ?? null,
+  bytes_received: r.bytes ?? null,
   failed: failed(r),
   error: r.error ?? null,
   deliveries_per_s: r.deliveries_per_s === null ? null : Math.round(r.deliveries_per_s),

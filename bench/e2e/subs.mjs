@@ -9,6 +9,7 @@ import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 import parser from 'socket.io-msgpack-parser';
+import { forEachTick } from './lean.mjs';
 import { nowUs, parseFlags, unpackr } from './lib.mjs';
 
 const flags = parseFlags(process.argv.slice(2));
@@ -17,6 +18,12 @@ const port = Number(flags.port);
 const count = Number(flags.subs);
 /** Latency samples from the first `warmup` ms after the first update are not recorded. */
 const warmupUs = Number(flags.warmup ?? 0) * 1000;
+/**
+ * `--decode lean`: MessagePack updates are walked by bench/e2e/lean.mjs, which
+ * materializes only s, k, ts and sa (same for every MessagePack server); the
+ * default `full` decodes every update with msgpackr, as a typical client would.
+ */
+const lean = flags.decode === 'lean';
 
 const hist = hdr.build({
   lowestDiscernibleValue: 1,
@@ -30,6 +37,9 @@ const histSend = hdr.build({
   numberOfSignificantValueDigits: 3,
 });
 let delivered = 0;
+/** WebSocket frames (Socket.IO: events) and payload bytes received, to compare servers' framing. */
+let frames = 0;
+let bytes = 0;
 let reordered = 0;
 let duplicates = 0;
 let firstUs = 0;
@@ -43,22 +53,41 @@ function makeConn() {
 
 function onTick(conn, t, now) {
   if (t === null || typeof t !== 'object' || t.op !== undefined) return;
-  const last = conn.last.get(t.s) ?? 0;
-  if (t.k === last + 1) {
+  onFields(conn, t.s, t.k, t.ts, t.sa, now);
+}
+
+function onFields(conn, s, k, ts, sa, now) {
+  const last = conn.last.get(s) ?? 0;
+  if (k === last + 1) {
     delivered++;
-    conn.last.set(t.s, t.k);
-  } else if (t.k <= last) duplicates++;
+    conn.last.set(s, k);
+  } else if (k <= last) duplicates++;
   else {
     // A gap: count what arrived, flag the order break.
     reordered++;
     delivered++;
-    conn.last.set(t.s, t.k);
+    conn.last.set(s, k);
   }
   if (now - firstUs < warmupUs) return;
-  const lat = now - t.ts;
+  const lat = now - ts;
   hist.recordValue(lat < 1 ? 1 : lat);
-  const svc = now - t.sa;
+  const svc = now - sa;
   histSend.recordValue(svc < 1 ? 1 : svc);
+}
+
+let leanConn;
+let leanNow = 0;
+const leanTick = (s, k, ts, sa) => onFields(leanConn, s, k, ts, sa, leanNow);
+
+/** One MessagePack update frame: full decode, or the lean walk with `--decode lean`. */
+function onMsgpack(conn, data) {
+  if (!lean) return onValue(conn, unpackr.unpack(data));
+  const now = nowUs();
+  if (firstUs === 0) firstUs = now;
+  lastUs = now;
+  leanConn = conn;
+  leanNow = now;
+  forEachTick(data, leanTick);
 }
 
 function onValue(conn, v) {
@@ -72,7 +101,11 @@ function onValue(conn, v) {
 function openWs(path, ready, onMessage) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { perMessageDeflate: false });
   ws.binaryType = 'nodebuffer';
-  ws.on('message', (data, isBinary) => onMessage(data, isBinary));
+  ws.on('message', (data, isBinary) => {
+    frames++;
+    bytes += data.length;
+    onMessage(data, isBinary);
+  });
   ws.on('close', (code, reason) => {
     closed++;
     if (closeReasons.length < 200) closeReasons += `${code} ${reason.toString()}; `;
@@ -87,20 +120,21 @@ function connectOne() {
     if (server === 'tickwire') {
       let isReady = false;
       openWs('/stream?symbols=*', null, (data) => {
-        const v = unpackr.unpack(data);
         if (!isReady) {
+          // Control replies (subscribed, snapshot) come first; always decoded fully.
+          const v = unpackr.unpack(data);
           if (v && v.op === 'snapshot') {
             isReady = true;
             resolve();
           }
           return;
         }
-        onValue(conn, v);
+        onMsgpack(conn, data);
       });
     } else if (server === 'uws-raw' || server === 'ws-msgpack') {
       openWs('/stream', null, (data, isBinary) => {
         if (!isBinary) return resolve();
-        onValue(conn, unpackr.unpack(data));
+        onMsgpack(conn, data);
       });
     } else if (server === 'ws-json') {
       openWs('/stream', null, (data) => {
@@ -114,7 +148,10 @@ function connectOne() {
         parser,
         reconnection: false,
       });
-      s.on('ticks', (batch) => onValue(conn, batch));
+      s.on('ticks', (batch) => {
+        frames++;
+        onValue(conn, batch);
+      });
       s.on('disconnect', (reason) => {
         closed++;
         if (closeReasons.length < 200) closeReasons += `${reason}; `;
@@ -145,6 +182,8 @@ process.on('message', (m) => {
       {
         type: 'summary',
         delivered,
+        frames,
+        bytes,
         reordered,
         duplicates,
         closed,

@@ -188,6 +188,7 @@ export class Pipeline {
     const frameLength = frame.length;
     slabs.reserve(frameLength * 2 + count * UPDATE_OVERHEAD + ARRAY_HEADER);
     const out = slabs.slab;
+    const outView = slabs.view;
     const base = slabs.offset;
     const staged = base + frameLength + count * UPDATE_OVERHEAD + ARRAY_HEADER;
     out.set(frame, staged);
@@ -213,7 +214,7 @@ export class Pipeline {
       out.copyWithin(w, staged + bodyStart, staged + bodyEnd);
       w += bodyEnd - bodyStart;
       w = writeSeqAndTime(out, w, seq, rHi, rLo);
-      const view = e.store(out, start, w);
+      const view = e.store(out, start, w, outView);
       if (publisher.subscribers(e.msgpackTopic) > 0)
         publisher.publish(e.msgpackTopic, view, true, 1);
       const wantJson = publisher.subscribers(e.jsonTopic) > 0;
@@ -273,6 +274,8 @@ export class Pipeline {
     const now = nowUs();
     let delivered = 0;
     let lastStart = 0;
+    // One DataView per batch for the word copies into the history.
+    const batchView = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
     let r = BATCH_HEADER;
     for (let k = 0; k < count; k++) {
       const len = readU32(batch, r);
@@ -280,7 +283,7 @@ export class Pipeline {
       const n = firstN + k;
       if (n > entry.seq) {
         entry.seq = n;
-        const view = entry.history.store(n, batch, r, r + len);
+        const view = entry.history.store(n, batch, r, r + len, batchView);
         if (publisher.subscribers(entry.msgpackTopic) > 0)
           publisher.publish(entry.msgpackTopic, view, true, 1);
         const wantJson = publisher.subscribers(entry.jsonTopic) > 0;

@@ -13,13 +13,21 @@
 export class SlabPool {
   readonly slabSize: number;
   readonly #slabs: Uint8Array[] = [];
+  /** A DataView over each slab (same index), created with the slab. */
+  readonly #views: DataView[] = [];
   #oversized: Uint8Array | undefined;
+  #oversizedView: DataView | undefined;
   #index = 0;
   #offset = 0;
   #allocated = 0;
 
   /** The slab of the last reservation; write at `offset`. */
   slab: Uint8Array;
+  /**
+   * A DataView over `slab` (byteOffset 0, whole buffer), for word-sized copies out of it
+   * without creating a view per copy (see SymbolEntry.store).
+   */
+  view: DataView;
   /** Where the last reservation starts in `slab`. */
   offset = 0;
 
@@ -29,7 +37,9 @@ export class SlabPool {
     }
     this.slabSize = slabSize;
     this.slab = this.#newSlab(slabSize);
+    this.view = new DataView(this.slab.buffer);
     this.#slabs.push(this.slab);
+    this.#views.push(this.view);
   }
 
   /** Slabs allocated so far (fixed and oversized). */
@@ -47,17 +57,24 @@ export class SlabPool {
       if (big === undefined || big.length < size) {
         big = this.#newSlab(size);
         this.#oversized = big;
+        this.#oversizedView = new DataView(big.buffer);
       }
       this.slab = big;
+      this.view = this.#oversizedView!;
       this.offset = 0;
       return;
     }
     if (this.#offset + size > this.slabSize) {
       this.#index++;
-      if (this.#index === this.#slabs.length) this.#slabs.push(this.#newSlab(this.slabSize));
+      if (this.#index === this.#slabs.length) {
+        const slab = this.#newSlab(this.slabSize);
+        this.#slabs.push(slab);
+        this.#views.push(new DataView(slab.buffer));
+      }
       this.#offset = 0;
     }
     this.slab = this.#slabs[this.#index]!;
+    this.view = this.#views[this.#index]!;
     this.offset = this.#offset;
   }
 

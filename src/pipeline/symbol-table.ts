@@ -43,10 +43,10 @@ export class SymbolEntry {
    * Stores src[start, end) as update number `seq` (the current sequence
    * number by default) and returns a view of the stored bytes, reused while
    * the slot's update length stays the same, so publishing it allocates
-   * nothing.
+   * nothing. `srcView`: a DataView over src's bytes (see UpdateHistory.store).
    */
-  store(src: Uint8Array, start: number, end: number): Uint8Array {
-    return this.history.store(this.seq, src, start, end);
+  store(src: Uint8Array, start: number, end: number, srcView?: DataView): Uint8Array {
+    return this.history.store(this.seq, src, start, end, srcView);
   }
 }
 

@@ -19,6 +19,8 @@ export class UpdateHistory {
   #stride = INITIAL_STRIDE;
   #slots = 1;
   #buf = new Uint8Array(INITIAL_STRIDE);
+  /** A DataView over #buf, replaced with it (word copies, see store). */
+  #bufView = new DataView(this.#buf.buffer);
   #lens = new Int32Array(1).fill(-1);
   #views: (Uint8Array | undefined)[] = [undefined];
   /** Sequence number of the oldest update held (0: none). */
@@ -48,9 +50,24 @@ export class UpdateHistory {
   /**
    * Stores src[start, end) as update `seq` and returns a view of the stored
    * bytes (valid until `capacity` more updates are stored). A `seq` that does
-   * not follow the newest one starts the history afresh.
+   * not follow the newest one starts the history afresh. `srcView` is a
+   * DataView over exactly src's bytes (the pipeline passes its slab's
+   * long-lived one; when omitted, one is made for this call).
+   *
+   * Copied four bytes at a time through DataViews, then byte by byte for the
+   * tail: no object per call. This copy was the hottest line of the pipeline
+   * (≈ 17% of the pipeline benchmark's self time under `node --cpu-prof`,
+   * inlined into Pipeline.process); for a 75-byte update it measured
+   * 66–103 ns as a byte loop, 46 ns as set(subarray()) plus a view object,
+   * 20 ns as 32-bit DataView words (BigUint64 words: 152 ns).
    */
-  store(seq: number, src: Uint8Array, start: number, end: number): Uint8Array {
+  store(
+    seq: number,
+    src: Uint8Array,
+    start: number,
+    end: number,
+    srcView: DataView = new DataView(src.buffer, src.byteOffset, src.byteLength),
+  ): Uint8Array {
     const len = end - start;
     if (seq !== this.#last + 1 || this.#last === 0) {
       this.#first = seq;
@@ -66,9 +83,12 @@ export class UpdateHistory {
     this.#last = seq;
     const idx = seq % this.#slots;
     const off = idx * this.#stride;
-    // An index loop, not set(subarray()): no view object per tick.
     const buf = this.#buf;
-    for (let j = 0; j < len; j++) buf[off + j] = src[start + j]!;
+    const dst = this.#bufView;
+    const words = len & ~3;
+    let j = 0;
+    for (; j < words; j += 4) dst.setUint32(off + j, srcView.getUint32(start + j));
+    for (; j < len; j++) buf[off + j] = src[start + j]!;
     let view = this.#views[idx];
     if (this.#lens[idx] !== len || view === undefined) {
       view = buf.subarray(off, off + len);
@@ -107,6 +127,7 @@ export class UpdateHistory {
       this.#first = keepFrom;
     }
     this.#buf = buf;
+    this.#bufView = new DataView(buf.buffer);
     this.#lens = lens;
     this.#slots = slots;
     this.#stride = stride;

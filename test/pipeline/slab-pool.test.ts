@@ -27,6 +27,30 @@ describe('SlabPool', () => {
     expect(new SlabPool(64).slabSize).toBe(64);
   });
 
+  it('keeps `view` a DataView over the current slab (new slab, oversized, back to the first)', () => {
+    const pool = new SlabPool(256);
+    const check = (): void => {
+      expect(pool.view.buffer).toBe(pool.slab.buffer);
+      expect(pool.view.byteOffset).toBe(0);
+      expect(pool.slab.byteOffset).toBe(0);
+      expect(pool.view.byteLength).toBe(pool.slab.length);
+    };
+    check();
+    const firstView = pool.view;
+    pool.reserve(200);
+    pool.commit(200);
+    pool.reserve(200); // does not fit: a second slab
+    check();
+    expect(pool.view).not.toBe(firstView);
+    pool.commit(10);
+    pool.reserve(1000); // oversized
+    check();
+    pool.reset();
+    pool.reserve(10);
+    check();
+    expect(pool.view).toBe(firstView);
+  });
+
   it('reuses the same slab and offset after reserve/commit/reset', () => {
     const pool = new SlabPool(256);
     pool.reserve(100);

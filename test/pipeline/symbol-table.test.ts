@@ -161,6 +161,27 @@ describe('SymbolEntry.store', () => {
     expect(Array.from(e.last)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('copies every length and offset exactly through a caller-given DataView (word copy + tail)', () => {
+    const e = entry();
+    // A source with a nonzero byteOffset, as a subarray of a larger buffer.
+    const backing = bytes(400, 3);
+    const src = backing.subarray(5, 395);
+    const srcView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    for (const start of [0, 1, 2, 3, 7]) {
+      for (let len = 0; len <= 70; len++) {
+        const expected = Array.from(src.subarray(start, start + len));
+        e.seq++;
+        expect(Array.from(e.store(src, start, start + len, srcView))).toEqual(expected);
+        // Without a view (one is created per call): same bytes.
+        e.seq++;
+        expect(Array.from(e.store(src, start, start + len))).toEqual(expected);
+      }
+    }
+    // Up to the last byte of the source.
+    e.seq++;
+    expect(Array.from(e.store(src, 250, 390, srcView))).toEqual(Array.from(src.subarray(250, 390)));
+  });
+
   it('reuses the view object while the length is unchanged', () => {
     const e = entry();
     const v1 = put(e, bytes(40, 1), 0, 40);
