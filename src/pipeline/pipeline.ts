@@ -29,6 +29,7 @@ import { LatencyWindow } from './latency-window.js';
 import { SlabPool } from './slab-pool.js';
 import { type SymbolEntry, SymbolTable } from './symbol-table.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC } from './topics.js';
+import { WildcardBatcher } from './wildcard-batcher.js';
 import { BATCH_HEADER, batchCount, batchFirstN, readU32, updateTimeUs } from './update-batch.js';
 import { writeArrayHeader, writeMapHeader, writeSeqAndTime } from './update-writer.js';
 
@@ -106,6 +107,8 @@ export class Pipeline {
   readonly scanner = new TickScanner();
   readonly slabs: SlabPool;
   readonly #publisher: Publisher;
+  /** Bus mode: the wildcard updates of one turn, published as one frame. */
+  readonly #wildcard: WildcardBatcher;
   /** Set in bus mode (NATS): numbering and publishing happen on delivery. */
   sequencer: Sequencer | undefined;
   /** Symbol entry of each valid tick of the current frame. */
@@ -120,6 +123,7 @@ export class Pipeline {
   constructor(publisher: Publisher, options: Partial<PipelineOptions> = {}) {
     const o = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
     this.#publisher = publisher;
+    this.#wildcard = new WildcardBatcher(publisher);
     this.latency = new LatencyWindow(o.latencyWindow);
     this.symbols = new SymbolTable(o.maxSymbols, o.history);
     this.slabs = new SlabPool(o.slabSize);
@@ -262,18 +266,9 @@ export class Pipeline {
     const firstN = batchFirstN(batch);
     const wantAll = publisher.subscribers(ALL_MSGPACK_TOPIC) > 0;
     const wantAllJson = publisher.subscribers(ALL_JSON_TOPIC) > 0;
-    const slabs = this.slabs;
-    // Wildcard frame: updates are copied after a gap for the largest array
-    // header, which is then written just in front of them.
-    slabs.reserve(batch.length + ARRAY_HEADER);
-    const out = slabs.slab;
-    const base = slabs.offset;
-    let w = base + ARRAY_HEADER;
-    const jsonAll = this.#jsonAll;
-    jsonAll.length = 0;
+    const wildcard = this.#wildcard;
     const now = nowUs();
     let delivered = 0;
-    let lastStart = 0;
     // One DataView per batch for the word copies into the history.
     const batchView = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
     let r = BATCH_HEADER;
@@ -290,39 +285,24 @@ export class Pipeline {
         if (wantJson || wantAllJson) {
           const json = updateToJson(view);
           if (wantJson) publisher.publish(entry.jsonTopic, json, false, 1);
-          if (wantAllJson) jsonAll.push(json);
+          if (wantAllJson) wildcard.addJson(json);
         }
-        if (wantAll) {
-          lastStart = w;
-          out.set(view, w);
-          w += len;
-        }
+        if (wantAll) wildcard.add(view);
         this.latency.record(now - updateTimeUs(batch, r + len));
         delivered++;
       }
       r += len;
     }
-    if (delivered > 0 && wantAll) {
-      if (delivered === 1) {
-        publisher.publish(ALL_MSGPACK_TOPIC, out.subarray(lastStart, w), true, 1);
-      } else {
-        const headerLen = delivered < 16 ? 1 : delivered < 0x10000 ? 3 : 5;
-        const start = base + ARRAY_HEADER - headerLen;
-        writeArrayHeader(out, start, delivered);
-        publisher.publish(ALL_MSGPACK_TOPIC, out.subarray(start, w), true, delivered);
-      }
-    }
-    if (delivered > 0 && wantAllJson) {
-      publisher.publish(
-        ALL_JSON_TOPIC,
-        delivered === 1 ? jsonAll[0]! : `[${jsonAll.join(',')}]`,
-        false,
-        delivered,
-      );
-    }
-    slabs.reset();
     this.counters.ticksPublished += delivered;
     return delivered;
+  }
+
+  /**
+   * Publishes the wildcard updates a bus delivered this turn (see
+   * WildcardBatcher); snapshot and replay call it first.
+   */
+  flushWildcard(): void {
+    this.#wildcard.flush();
   }
 
   /** Indices of the last frame's invalid ticks (at most 16). */
@@ -353,6 +333,7 @@ export class Pipeline {
    * cached update bytes without decoding them.
    */
   snapshot(names: readonly string[], all: boolean, json: boolean): Uint8Array | string {
+    this.#wildcard.flush();
     const entries: SymbolEntry[] = [];
     if (all) {
       for (const e of this.symbols.entries) if (e.seq > 0) entries.push(e);
@@ -393,6 +374,7 @@ export class Pipeline {
     json: boolean,
     maxBytes = Number.POSITIVE_INFINITY,
   ): Uint8Array | string | null | undefined {
+    this.#wildcard.flush();
     const targets = new Set<SymbolEntry>();
     if (all) for (const e of this.symbols.entries) if (e.seq > 0) targets.add(e);
     for (const name of names) {

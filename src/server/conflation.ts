@@ -265,6 +265,9 @@ export class Conflation {
    * everything of the live symbols up to now is queued: the ledger says so.
    */
   #detach(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
+    // Bus mode: wildcard updates collected this turn must reach the socket
+    // before it leaves the topic (the ledger counts them as sent).
+    this.#core.pipeline.flushWildcard();
     if (!st.conflating) for (const e of this.#liveEntries(data, st)) st.ledger.markSynced(e);
     for (const topic of ws.getTopics()) ws.unsubscribe(topic);
   }
@@ -275,6 +278,8 @@ export class Conflation {
    * then subscribes their topics (the same synchronous call).
    */
   #attach(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
+    // Bus mode: collected wildcard updates are in the last-value cache already.
+    this.#core.pipeline.flushWildcard();
     st.throttle.sync(data.all);
     if (st.conflating) return;
     st.ledger.send(ws, this.#liveEntries(data, st), 0, Number.POSITIVE_INFINITY);

@@ -260,6 +260,9 @@ function unsubscribe(
     if (!data.all) ws.unsubscribe(topicFor(s, format));
   }
   if (symbols.includes(ALL_SYMBOLS) && data.all) {
+    // Bus mode: this turn's wildcard updates go out before the socket leaves
+    // "*" (its named topics had them published already).
+    core.pipeline.flushWildcard();
     data.all = false;
     ws.unsubscribe(data.json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC);
     for (const s of data.symbols) ws.subscribe(topicFor(s, format));
