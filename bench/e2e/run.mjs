@@ -565,6 +565,8 @@ const md = [
   `- Subscriber decode: ${decode === 'lean' ? 'lean (MessagePack updates walked by bench/e2e/lean.mjs, only s, k, ts, sa materialized; JSON and Socket.IO decode fully)' : 'full (msgpackr / JSON.parse / Socket.IO parser)'}`,
   `- Wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   '',
+  'Profiles behind the fixes, with before/after figures: [PROFILE.md](PROFILE.md).',
+  '',
   '## Ratios (targets)',
   '',
   ...ratioLines,
