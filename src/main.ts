@@ -38,8 +38,21 @@ async function main(): Promise<number> {
     process.stderr.write(
       `tickwire worker ${index} (pid ${process.pid}) listening on port ${port}\n`,
     );
-    process.on('SIGTERM', () => void server.stop().then(() => process.exit(0)));
-    process.on('SIGINT', () => void server.stop().then(() => process.exit(0)));
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      void server.stop().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    // The IPC channel to the first process closes when it exits, however it
+    // died (even SIGKILL, which it cannot forward): a worker must not serve
+    // on alone, unsupervised and outside the operator's view.
+    process.on('disconnect', () => {
+      process.stderr.write(`tickwire worker ${index}: the first process is gone; stopping\n`);
+      stop();
+    });
     return -1;
   }
   const workers = config.workers > 1 ? new Workers(port, config.feedToken) : undefined;

@@ -168,11 +168,11 @@ function registerBus(registry: Registry, source: MetricsSource): void {
   if (bus === undefined) return;
   new Gauge({
     name: 'tickwire_bus_connected',
-    help: 'NATS bus: 1 while connected to NATS and caught up with the stream.',
+    help: 'NATS bus: 1 while connected to NATS, the stream there, and caught up with it.',
     registers: [registry],
     collect() {
       const b = bus();
-      this.set(b.connected && b.caught_up ? 1 : 0);
+      this.set(b.connected && b.stream_ready && b.caught_up ? 1 : 0);
     },
   });
   new Gauge({
@@ -181,6 +181,14 @@ function registerBus(registry: Registry, source: MetricsSource): void {
     registers: [registry],
     collect() {
       this.set(bus().pending);
+    },
+  });
+  new Gauge({
+    name: 'tickwire_bus_pending_bytes',
+    help: 'NATS bus: bytes of the ticks accepted from feeds and not yet stored in JetStream.',
+    registers: [registry],
+    collect() {
+      this.set(bus().pending_bytes);
     },
   });
   const counters: [string, string, (b: BusStats) => number][] = [
@@ -204,6 +212,36 @@ function registerBus(registry: Registry, source: MetricsSource): void {
       'tickwire_bus_consumer_restarts_total',
       'NATS bus: stream consumers recreated (after a reconnect or a stall).',
       (b) => b.consumer_restarts,
+    ],
+    [
+      'tickwire_bus_ticks_failed_total',
+      'NATS bus: accepted ticks JetStream refused for good (acked as rejected).',
+      (b) => b.failed,
+    ],
+    [
+      'tickwire_bus_stream_resets_total',
+      'NATS bus: times the stream turned out to be a new one (NATS lost its store); numbering continued.',
+      (b) => b.stream_resets,
+    ],
+    [
+      'tickwire_bus_gaps_total',
+      "NATS bus: batches that skipped updates this node never read (the symbol's subscribers were resynced).",
+      (b) => b.gaps,
+    ],
+    [
+      'tickwire_bus_updates_missed_total',
+      'NATS bus: updates skipped by those gaps.',
+      (b) => b.missed,
+    ],
+    [
+      'tickwire_bus_rewinds_total',
+      "NATS bus: batches whose numbering went back (a new stream; the symbol's subscribers were resynced).",
+      (b) => b.rewinds,
+    ],
+    [
+      'tickwire_bus_bad_messages_total',
+      'NATS bus: stream messages that were not tickwire batches (skipped).',
+      (b) => b.bad_messages,
     ],
   ];
   for (const [name, help, read] of counters)

@@ -6,7 +6,9 @@
  * processes share nothing in memory: they meet on NATS, which is why more
  * than one worker requires --nats. The first process forwards SIGTERM and
  * SIGINT to the others, waits for them, and restarts a worker that dies
- * unexpectedly.
+ * unexpectedly. Workers are forked with an IPC channel, which closes when
+ * the first process exits however it died: a worker then stops gracefully
+ * (main.ts, 'disconnect') instead of serving on unsupervised.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 

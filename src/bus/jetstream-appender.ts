@@ -8,7 +8,16 @@
  * subscription; PubAcks are matched by the reply token, and time-outs are
  * found by one sweep timer, not a timer per append.
  */
-import { type Msg, type MsgHdrs, type NatsConnection, createInbox, headers } from 'nats';
+import {
+  ErrorCode,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  NatsError,
+  type Subscription,
+  createInbox,
+  headers,
+} from 'nats';
 
 /** A PubAck error from JetStream (e.g. 10071 wrong last sequence). */
 export class AppendError extends Error {
@@ -25,6 +34,18 @@ export class AppendError extends Error {
 export const NO_RESPONDERS = 503;
 /** The append was not answered in time (NATS unreachable or slow). */
 export const APPEND_TIMED_OUT = -1;
+/** The message (payload and headers) is larger than the server's max_payload: refused by nats.js. */
+export const APPEND_TOO_LARGE = -2;
+/** JetStream: the message is larger than the stream's max_msg_size. */
+const JS_MESSAGE_TOO_LARGE = 10054;
+
+/** Errors that come back however often the same batch is appended. */
+const PERMANENT = new Set([APPEND_TOO_LARGE, JS_MESSAGE_TOO_LARGE]);
+
+/** Whether `err` will come back on every retry of the same append. */
+export function isPermanentAppendError(err: unknown): boolean {
+  return err instanceof AppendError && PERMANENT.has(err.errCode);
+}
 
 interface Waiting {
   readonly resolve: (seq: number) => void;
@@ -41,6 +62,7 @@ export class JetStreamAppender {
   readonly #timeoutMs: number;
   readonly #waiting = new Map<number, Waiting>();
   readonly #sweep: NodeJS.Timeout;
+  readonly #replies: Subscription;
   #next = 0;
 
   constructor(nc: NatsConnection, timeoutMs: number) {
@@ -48,7 +70,7 @@ export class JetStreamAppender {
     this.#timeoutMs = timeoutMs;
     const inbox = createInbox();
     this.#prefix = `${inbox}.`;
-    nc.subscribe(`${inbox}.*`, { callback: (_err, msg) => this.#onReply(msg) });
+    this.#replies = nc.subscribe(`${inbox}.*`, { callback: (_err, msg) => this.#onReply(msg) });
     this.#sweep = setInterval(() => this.#expire(), SWEEP_MS);
     this.#sweep.unref();
   }
@@ -70,13 +92,26 @@ export class JetStreamAppender {
         this.#nc.publish(subject, payload, { reply: this.#prefix + String(id), headers: h });
       } catch (err) {
         this.#waiting.delete(id);
-        reject(new AppendError(APPEND_TIMED_OUT, err instanceof Error ? err.message : String(err)));
+        // Too large is for good; anything else (closed, draining) may pass.
+        const tooLarge =
+          err instanceof NatsError && err.code === (ErrorCode.MaxPayloadExceeded as string);
+        reject(
+          new AppendError(
+            tooLarge ? APPEND_TOO_LARGE : APPEND_TIMED_OUT,
+            tooLarge
+              ? `a batch of ${payload.length} bytes is over NATS's max_payload`
+              : err instanceof Error
+                ? err.message
+                : String(err),
+          ),
+        );
       }
     });
   }
 
   close(): void {
     clearInterval(this.#sweep);
+    if (!this.#nc.isClosed()) this.#replies.unsubscribe();
     for (const w of this.#waiting.values()) w.reject(new AppendError(APPEND_TIMED_OUT, 'closed'));
     this.#waiting.clear();
   }

@@ -1,81 +1,130 @@
 /**
  * The NATS bus: ticks validated by this node are numbered through JetStream
  * (see sequencer.ts) and every node, this one included, fans out what the
- * stream delivers to its own subscribers. The stream (`TICKWIRE`, subjects
- * `tickwire.tick.>`, file storage, `history` batches kept per subject) is
- * also the history: on start-up a node reads it from the beginning, which
- * fills each symbol's last value and recovery ring, and /readyz stays 503
- * until it has caught up. While NATS is unreachable the node is not ready;
- * the client reconnects by itself and the ordered consumer resumes after the
- * last message it saw.
+ * stream delivers to its own subscribers. The stream (see stream.ts) is also
+ * the history: on start-up a node reads it from the beginning, which fills
+ * each symbol's last value and recovery ring.
+ *
+ * Ready (/readyz 200) means: connected, the stream is there and is the one
+ * this node has been reading, and the node has read everything the stream
+ * held when it (re)connected. Until then the sequencer holds new batches
+ * (ticks queue), so a node never numbers a symbol before it knows the
+ * symbol's last `n`.
+ *
+ * On every reconnect, and when the watchdog finds it missing or replaced,
+ * the stream is ensured again and compared with the one the node knew (its
+ * creation time, its last sequence). A different stream (NATS lost its
+ * store) resets the node's stream position and the lanes' sequences, but not
+ * the symbols' last `n`: numbering continues after what the node handed out.
+ *
+ * Every message read is checked (update-batch.ts `checkBatch`) before it is
+ * delivered: anything else on `tickwire.tick.*` is skipped and counted, and
+ * nothing escapes the consume callback. A batch that does not follow a
+ * symbol's last update (a gap: the stream dropped what this node had not
+ * read yet; or a rewind: a new stream) is counted and the symbol's
+ * subscribers are resynced (`onResync`) before it is delivered.
  */
 import { randomBytes } from 'node:crypto';
 import {
   type ConsumerMessages,
   DeliverPolicy,
-  DiscardPolicy,
   Events,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
   type NatsConnection,
   NatsError,
-  RetentionPolicy,
-  StorageType,
+  type StreamInfo,
   connect,
-  nanos,
 } from 'nats';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { SymbolEntry } from '../pipeline/symbol-table.js';
-import { AppendError, JetStreamAppender } from './jetstream-appender.js';
-import { LogSequencer, type SequencedLog } from './sequencer.js';
-import { ALL_SUBJECTS, symbolOf } from './subjects.js';
+import { batchFirstN, checkBatch } from '../pipeline/update-batch.js';
+import { isValidSymbol } from '../protocol/control.js';
+import { JetStreamAppender } from './jetstream-appender.js';
+import { jetStreamLog } from './jetstream-log.js';
+import { DEFAULT_MAX_PAYLOAD, LogSequencer } from './sequencer.js';
+import { JS_STREAM_NOT_FOUND, STREAM_NAME, ensureStream } from './stream.js';
+import { ALL_SUBJECTS, subjectFor, symbolOf } from './subjects.js';
 
-export const STREAM_NAME = 'TICKWIRE';
-/** JetStream API error: wrong last sequence for the subject. */
-const JS_WRONG_LAST_SEQUENCE = 10071;
+const APPEND_TIMEOUT_MS = 2000;
 /** JetStream API error: no message found. */
 const JS_NO_MESSAGE_FOUND = 10037;
-const APPEND_TIMEOUT_MS = 2000;
-/** How long the stream may be ahead of this node with nothing arriving before the consumer is recreated. */
+/** How often the stream is checked; also how long it may be ahead of this node with nothing arriving before the consumer is recreated. */
 const WATCHDOG_MS = 2000;
 const CONSUMER_CREATE_TIMEOUT_MS = 5000;
+/** One line per kind of trouble per this many ms (with a count of the ones not logged). */
+const WARN_EVERY_MS = 10_000;
+const ENCODER = new TextEncoder();
 
 export interface NatsBusOptions {
   /** Comma-separated server URLs. */
   readonly servers: string;
-  /** Batches kept per symbol in the stream (each holds at least one update). */
+  /** --history: updates kept per symbol in memory (the stream keeps far more batches). */
   readonly history: number;
   /** Stream replicas when the stream is created (a NATS cluster keeps that many copies). */
   readonly replicas?: number;
   /** Shown in NATS connection names. */
   readonly name?: string;
+  /** Batches the stream keeps per symbol (default stream.ts RETAIN_PER_SUBJECT). */
+  readonly retainPerSubject?: number;
+  /** The stream's disk bound (default stream.ts STREAM_MAX_BYTES). */
+  readonly maxBytes?: number;
+  /** Bytes of ticks waiting to be stored past which feeds are refused (default 256 MiB). */
+  readonly maxPendingBytes?: number;
+  /**
+   * Told when this node's numbering of `entry` jumps or goes back (see
+   * Pipeline.deliverBatch): the symbol's subscribers must resubscribe.
+   */
+  readonly onResync?: (entry: SymbolEntry) => void;
 }
 
 /** Counters for /stats and /metrics. */
 export interface BusStats {
   readonly kind: 'nats';
   readonly connected: boolean;
+  /** The stream is there and is the one this node reads. */
+  readonly stream_ready: boolean;
   readonly caught_up: boolean;
+  /** Stream sequence this node has read up to. */
+  readonly position: number;
   readonly pending: number;
+  readonly pending_bytes: number;
   readonly stored: number;
+  /** Ticks accepted from feeds that JetStream refused for good (acked as rejected). */
+  readonly failed: number;
   readonly conflicts: number;
   readonly retries: number;
   readonly reconnects: number;
   readonly consumer_restarts: number;
+  /** Times the stream turned out to be a new one (NATS lost its store). */
+  readonly stream_resets: number;
+  /** Batches that skipped numbers this node never read (subscribers resynced). */
+  readonly gaps: number;
+  /** Updates those gaps skipped. */
+  readonly missed: number;
+  /** Batches whose numbering went back (a new stream; subscribers resynced). */
+  readonly rewinds: number;
+  /** Stream messages that were not tickwire batches (skipped). */
+  readonly bad_messages: number;
 }
 
 export class NatsBus {
   readonly #pipeline: Pipeline;
   readonly #options: NatsBusOptions;
   readonly sequencer: LogSequencer;
-  readonly #entries = new Map<string, SymbolEntry | null>();
+  /** Subject → entry, for subjects that delivered a valid batch. */
+  readonly #entries = new Map<string, SymbolEntry>();
+  readonly #warned = new Map<string, { at: number; skipped: number }>();
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
   #appender: JetStreamAppender | undefined;
   #jsm: JetStreamManager | undefined;
   #messages: ConsumerMessages | undefined;
   #connected = false;
+  #streamReady = false;
+  /** Creation time of the stream this node reads (undefined: none yet). */
+  #streamCreated: string | undefined;
   /** Stream sequence to reach before the node counts as caught up. */
   #catchUpTo = 0;
   #lastSeen = 0;
@@ -84,10 +133,18 @@ export class NatsBus {
   #closing = false;
   #starting: Promise<void> | undefined;
   #watchdog: NodeJS.Timeout | undefined;
+  #checking = false;
+  #syncing = false;
+  #syncAgain = false;
   #consumerGen = 0;
   #consumerRestarts = 0;
   #restarting = false;
   #lastMessageAt = 0;
+  #streamResets = 0;
+  #gaps = 0;
+  #missed = 0;
+  #rewinds = 0;
+  #badMessages = 0;
 
   constructor(pipeline: Pipeline, options: NatsBusOptions) {
     this.#pipeline = pipeline;
@@ -98,43 +155,60 @@ export class NatsBus {
         () => this.#appender,
         () => this.#jsm,
       ),
-      { nodeId },
+      {
+        nodeId,
+        ...(options.maxPendingBytes === undefined
+          ? {}
+          : { maxPendingBytes: options.maxPendingBytes }),
+        onFailed: (ticks, reason) => this.#onFailed(ticks, reason),
+      },
     );
+    // Nothing is numbered before the node has read the stream.
+    this.sequencer.hold();
     pipeline.sequencer = this.sequencer;
+    pipeline.onDiscontinuity = (entry, lastN, firstN) =>
+      this.#onDiscontinuity(entry, lastN, firstN);
   }
 
-  /** Connected to NATS and caught up with the stream. */
+  /** Connected to NATS, the stream there, and caught up with it. */
   get ready(): boolean {
-    return this.#connected && this.#caughtUp;
+    return this.#connected && this.#streamReady && this.#caughtUp;
   }
 
   stats(): BusStats {
+    const s = this.sequencer;
     return {
       kind: 'nats',
       connected: this.#connected,
+      stream_ready: this.#streamReady,
       caught_up: this.#caughtUp,
-      pending: this.sequencer.pending,
-      stored: this.sequencer.stored,
-      conflicts: this.sequencer.conflicts,
-      retries: this.sequencer.retries,
+      position: this.#lastSeen,
+      pending: s.pending,
+      pending_bytes: s.pendingBytes,
+      stored: s.stored,
+      failed: s.failed,
+      conflicts: s.conflicts,
+      retries: s.retries,
       reconnects: this.#reconnects,
       consumer_restarts: this.#consumerRestarts,
+      stream_resets: this.#streamResets,
+      gaps: this.#gaps,
+      missed: this.#missed,
+      rewinds: this.#rewinds,
+      bad_messages: this.#badMessages,
     };
   }
 
   /**
-   * Connects (retrying forever in the background when NATS is not there yet),
-   * creates or updates the stream and starts consuming it. Resolves once
-   * connected and consuming; readiness follows when caught up.
+   * Connects (waiting for NATS to appear), makes sure the stream is there
+   * and starts consuming it. Resolves once consuming; readiness follows when
+   * caught up. On failure everything made so far is closed again, and the
+   * caller may call start() again.
    */
   start(): Promise<void> {
     this.#starting ??= this.#start().catch(async (err: unknown) => {
-      // Start afresh on the next call (e.g. JetStream was not ready yet).
       this.#starting = undefined;
-      const nc = this.#nc;
-      this.#nc = undefined;
-      this.#connected = false;
-      if (nc !== undefined && !nc.isClosed()) await nc.close().catch(() => undefined);
+      await this.#teardown();
       throw err;
     });
     return this.#starting;
@@ -157,16 +231,101 @@ export class NatsBus {
     this.#nc = nc;
     this.#connected = true;
     void this.#watchStatus(nc);
-    this.#jsm = await nc.jetstreamManager();
-    this.#js = nc.jetstream();
-    this.#appender = new JetStreamAppender(nc, APPEND_TIMEOUT_MS);
-    await ensureStream(this.#jsm, this.#options.history, this.#options.replicas ?? 1);
-    const info = await this.#jsm.streams.info(STREAM_NAME);
-    this.#catchUpTo = info.state.last_seq;
-    if (this.#catchUpTo === 0) this.#caughtUp = true;
+    await this.#syncStream();
     await this.#consume();
-    this.#watchdog = setInterval(() => void this.#checkConsumer(), WATCHDOG_MS);
+    this.#watchdog = setInterval(() => void this.#check(), WATCHDOG_MS);
     this.#watchdog.unref();
+  }
+
+  /** Closes what start() made: after a failed start, and on close(). */
+  async #teardown(): Promise<void> {
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#consumerGen++;
+    this.#messages?.stop();
+    this.#messages = undefined;
+    this.#appender?.close();
+    this.#appender = undefined;
+    this.#jsm = undefined;
+    this.#js = undefined;
+    const nc = this.#nc;
+    this.#nc = undefined;
+    this.#connected = false;
+    this.#streamReady = false;
+    if (nc !== undefined && !nc.isClosed()) await nc.close().catch(() => undefined);
+  }
+
+  /**
+   * Ensures the stream and checks it is the one this node has read; not
+   * ready meanwhile. A new stream (created at another time, or shorter than
+   * what this node read) resets the stream position and the lanes'
+   * sequences; the next consumer starts from its beginning.
+   */
+  async #syncStream(): Promise<void> {
+    const nc = this.#nc;
+    if (nc === undefined) throw new Error('not connected');
+    this.#streamReady = false;
+    this.#setCaughtUp(false);
+    this.#jsm ??= await nc.jetstreamManager();
+    this.#js ??= nc.jetstream();
+    const info: StreamInfo = await ensureStream(this.#jsm, {
+      history: this.#options.history,
+      replicas: this.#options.replicas ?? 1,
+      ...(this.#options.retainPerSubject === undefined
+        ? {}
+        : { retainPerSubject: this.#options.retainPerSubject }),
+      ...(this.#options.maxBytes === undefined ? {} : { maxBytes: this.#options.maxBytes }),
+    });
+    this.sequencer.setMaxPayload(nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD);
+    if (
+      this.#streamCreated !== undefined &&
+      (info.created !== this.#streamCreated || info.state.last_seq < this.#lastSeen)
+    ) {
+      // Not the stream this node read: nothing of the old one is coming.
+      this.#consumerGen++;
+      this.#messages?.stop();
+      this.#messages = undefined;
+      this.#streamResets++;
+      this.#lastSeen = 0;
+      this.sequencer.logReset();
+      process.stderr.write(
+        `tickwire: the NATS stream ${STREAM_NAME} is a new one (NATS lost its store?): ` +
+          'reading it from the start; numbering continues after the last n this node knows\n',
+      );
+    }
+    this.#streamCreated = info.created;
+    this.#catchUpTo = info.state.last_seq;
+    this.#appender ??= new JetStreamAppender(nc, APPEND_TIMEOUT_MS);
+    this.#streamReady = true;
+    if (info.state.messages === 0 || this.#lastSeen >= this.#catchUpTo) this.#setCaughtUp(true);
+  }
+
+  /** Caught up or not; the sequencer numbers new batches only while caught up. */
+  #setCaughtUp(caughtUp: boolean): void {
+    this.#caughtUp = caughtUp;
+    if (caughtUp) this.sequencer.release();
+    else this.sequencer.hold();
+  }
+
+  /** Ensures the stream again and recreates the consumer (after a reconnect, a missing or new stream). */
+  async #resync(why: string): Promise<void> {
+    if (this.#syncing) {
+      this.#syncAgain = true;
+      return;
+    }
+    this.#syncing = true;
+    try {
+      do {
+        this.#syncAgain = false;
+        await this.#syncStream();
+        await this.#restartConsumer(why);
+      } while (this.#syncAgain && !this.#closing);
+    } catch (err) {
+      // Not ready; the watchdog tries again.
+      this.#warn('sync', `NATS stream unavailable (${why}): ${errorText(err)}; retrying`);
+    } finally {
+      this.#syncing = false;
+    }
   }
 
   /**
@@ -175,7 +334,8 @@ export class NatsBus {
    * reconnect to another server of a cluster (the one holding the ephemeral
    * consumer was killed) it went silent with no status event, on this
    * machine. So the bus recreates it itself on every reconnect and whenever
-   * the watchdog sees the stream ahead of us with nothing arriving.
+   * the watchdog sees the stream ahead of us with nothing arriving. The
+   * latest call wins: an older one stops what it made.
    */
   async #consume(): Promise<void> {
     const js = this.#js;
@@ -211,24 +371,55 @@ export class NatsBus {
     this.#messages = messages;
   }
 
-  /** Recreates the consumer when the stream is ahead and nothing arrived for a while. */
-  async #checkConsumer(): Promise<void> {
+  /** Once per WATCHDOG_MS: the stream still there and the same, the consumer not stalled. */
+  async #check(): Promise<void> {
+    if (!this.#connected || this.#closing || this.#syncing || this.#restarting || this.#checking)
+      return;
     const jsm = this.#jsm;
-    if (jsm === undefined || !this.#connected || this.#closing || this.#restarting) return;
-    if (Date.now() - this.#lastMessageAt < WATCHDOG_MS) return;
+    if (!this.#streamReady || jsm === undefined) {
+      void this.#resync('stream unavailable');
+      return;
+    }
+    this.#checking = true;
     try {
-      const last = (await jsm.streams.info(STREAM_NAME)).state.last_seq;
-      if (last > this.#lastSeen) await this.#restartConsumer('stalled');
+      const info = await jsm.streams.info(STREAM_NAME);
+      if (info.created !== this.#streamCreated) {
+        void this.#resync('stream replaced');
+      } else if (
+        Date.now() - this.#lastMessageAt >= WATCHDOG_MS &&
+        info.state.last_seq > this.#lastSeen
+      ) {
+        // Ahead of us with nothing arriving: a stalled consumer, unless what
+        // is left after lastSeen was deleted (the last sequence stays), in
+        // which case there is nothing to wait for.
+        // (nats.js 2.29 types MsgRequest without next_by_subj; the server has it since 2.9.)
+        const query = { next_by_subj: ALL_SUBJECTS, seq: this.#lastSeen + 1 };
+        const next = await jsm.streams.getMessage(STREAM_NAME, query).catch((err: unknown) => {
+          if (err instanceof NatsError && err.api_error?.err_code === JS_NO_MESSAGE_FOUND)
+            return undefined;
+          throw err;
+        });
+        if (next !== undefined) void this.#restartConsumer('stalled');
+        else if (!this.#caughtUp && this.#streamReady) {
+          this.#catchUpTo = this.#lastSeen;
+          this.#setCaughtUp(true);
+        }
+      }
     } catch (err) {
-      // NATS busy or unreachable: the next round tries again.
-      process.stderr.write(
-        `tickwire: NATS stream check failed: ${err instanceof Error ? err.message : String(err)}\n`,
-      );
+      if (err instanceof NatsError && err.api_error?.err_code === JS_STREAM_NOT_FOUND) {
+        this.#streamReady = false;
+        void this.#resync('stream deleted');
+      } else {
+        // NATS busy or unreachable: the next round tries again.
+        this.#warn('check', `NATS stream check failed: ${errorText(err)}`);
+      }
+    } finally {
+      this.#checking = false;
     }
   }
 
   async #restartConsumer(why: string): Promise<void> {
-    if (this.#restarting || this.#closing) return;
+    if (this.#closing) return;
     this.#restarting = true;
     this.#consumerRestarts++;
     let timer: NodeJS.Timeout | undefined;
@@ -246,9 +437,7 @@ export class NatsBus {
         }),
       ]);
     } catch (err) {
-      process.stderr.write(
-        `tickwire: NATS consumer restart (${why}) failed: ${err instanceof Error ? err.message : String(err)}\n`,
-      );
+      this.#warn('consumer', `NATS consumer restart (${why}) failed: ${errorText(err)}`);
     } finally {
       clearTimeout(timer);
       this.#restarting = false;
@@ -257,130 +446,143 @@ export class NatsBus {
 
   async #watchStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === Events.Disconnect) this.#connected = false;
-      else if (s.type === Events.Reconnect) {
+      if (s.type === Events.Disconnect) {
+        this.#connected = false;
+      } else if (s.type === Events.Reconnect) {
         this.#connected = true;
         this.#reconnects++;
-        void this.#restartConsumer('reconnect');
+        // Possibly another server, or the same one without its store.
+        void this.#resync('reconnect');
       }
     }
   }
 
   #onMessage(m: JsMsg): void {
     this.#lastMessageAt = Date.now();
+    const seq = m.seq;
     // A recreated consumer may repeat what an old one delivered.
-    if (m.seq <= this.#lastSeen) return;
-    const entry = this.#entryFor(m.subject);
-    if (entry !== undefined) {
-      this.#pipeline.deliverBatch(entry, m.data);
-      this.sequencer.observe(entry, m.seq, m.data);
+    if (seq <= this.#lastSeen) return;
+    this.#lastSeen = seq;
+    try {
+      this.#deliver(m.subject, seq, m.data);
+    } catch (err) {
+      // Never out of the consume callback (it would stop the consumer): the
+      // message is skipped like a foreign one.
+      this.#bad(m.subject, seq, `delivery failed: ${errorText(err)}`);
     }
-    this.#lastSeen = m.seq;
-    if (!this.#caughtUp && m.seq >= this.#catchUpTo) this.#caughtUp = true;
+    if (!this.#caughtUp && this.#streamReady && seq >= this.#catchUpTo) this.#setCaughtUp(true);
   }
 
-  #entryFor(subject: string): SymbolEntry | undefined {
-    let e = this.#entries.get(subject);
-    if (e === undefined) {
-      const name = symbolOf(subject);
-      e = (name === undefined ? undefined : this.#pipeline.symbols.internName(name)) ?? null;
-      this.#entries.set(subject, e);
+  /** Checks one stream message and hands it to the pipeline and the sequencer. */
+  #deliver(subject: string, seq: number, data: Uint8Array): void {
+    const entry = this.#entries.get(subject);
+    if (entry !== undefined) {
+      const fault = checkBatch(data, entry.bytes);
+      if (fault !== undefined) {
+        this.#bad(subject, seq, fault);
+        this.sequencer.observeForeign(entry, seq);
+        return;
+      }
+      // The consumer never repeats a message (filtered by stream sequence),
+      // so a batch at or below the symbol's n is not a redelivery: the
+      // numbering went back (a new stream, numbered on by a node that knew
+      // less). Resync like a gap, and restart the symbol's numbering here.
+      const firstN = batchFirstN(data);
+      if (entry.seq > 0 && firstN <= entry.seq) {
+        this.#onDiscontinuity(entry, entry.seq, firstN);
+        entry.seq = firstN - 1;
+      }
+      this.#pipeline.deliverBatch(entry, data);
+      this.sequencer.observe(entry, seq, data);
+      return;
     }
-    return e ?? undefined;
+    // A subject not delivered before: it must be exactly the one subjectFor
+    // gives a valid symbol, and no entry is made for a batch that fails.
+    const name = symbolOf(subject);
+    if (name === undefined || !isValidSymbol(name) || subjectFor(name) !== subject) {
+      this.#bad(subject, seq, 'not a symbol subject');
+      return;
+    }
+    const known = this.#pipeline.symbols.get(name);
+    const fault = checkBatch(data, known?.bytes ?? ENCODER.encode(name));
+    if (fault !== undefined) {
+      this.#bad(subject, seq, fault);
+      if (known !== undefined) this.sequencer.observeForeign(known, seq);
+      return;
+    }
+    const created = known ?? this.#pipeline.symbols.internName(name);
+    if (created === undefined) {
+      this.#bad(subject, seq, 'the symbol table is full');
+      return;
+    }
+    this.#entries.set(subject, created);
+    this.#deliver(subject, seq, data);
+  }
+
+  #bad(subject: string, seq: number, why: string): void {
+    this.#badMessages++;
+    this.#warn('bad', `skipped stream message ${seq} on ${subject}: ${why}`);
+  }
+
+  #onDiscontinuity(entry: SymbolEntry, lastN: number, firstN: number): void {
+    let what: string;
+    if (firstN > lastN + 1) {
+      this.#gaps++;
+      this.#missed += firstN - lastN - 1;
+      what = `updates ${lastN + 1}-${firstN - 1} were dropped from the stream before this node read them`;
+    } else {
+      this.#rewinds++;
+      what = `its numbering went back from ${lastN} to ${firstN} (a new stream)`;
+    }
+    this.#warn('resync', `${entry.name}: ${what}; resyncing its subscribers`);
+    this.#options.onResync?.(entry);
+  }
+
+  #onFailed(ticks: number, reason: string): void {
+    this.#pipeline.counters.ticksRejected += ticks;
+    this.#warn('failed', `JetStream refused ${ticks} ticks for good: ${reason}`);
+  }
+
+  /** One line per `kind` per WARN_EVERY_MS, saying how many were not logged. */
+  #warn(kind: string, text: string): void {
+    const now = Date.now();
+    const w = this.#warned.get(kind);
+    if (w !== undefined && now - w.at < WARN_EVERY_MS) {
+      w.skipped++;
+      return;
+    }
+    const more = w !== undefined && w.skipped > 0 ? ` (and ${w.skipped} more since)` : '';
+    this.#warned.set(kind, { at: now, skipped: 0 });
+    process.stderr.write(`tickwire: ${text}${more}\n`);
+  }
+
+  /** Shutdown, first step: feeds' new frames are refused from now on (see LogSequencer.saturated). */
+  stopAccepting(): void {
+    this.sequencer.stopAccepting();
   }
 
   /**
    * Shutdown: waits (up to `timeoutMs`) until every tick accepted from feeds
-   * is stored and delivered back, then stops consuming and closes.
+   * is stored and delivered back. The stream sequence to wait for is the
+   * last one this node's appends were stored at (known from the PubAcks), so
+   * nothing here waits on a request to NATS, which may be gone.
    */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await this.sequencer.whenIdle(timeoutMs);
-    // Our own last batches come back through the consumer: wait for them.
-    const target = this.sequencer.stored > 0 ? await this.#lastStreamSeq() : 0;
+    const target = this.sequencer.lastStoredSeq;
     while (this.#lastSeen < target && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
     }
   }
 
-  async #lastStreamSeq(): Promise<number> {
-    try {
-      return (await this.#jsm!.streams.info(STREAM_NAME)).state.last_seq;
-    } catch {
-      return 0;
-    }
-  }
-
   async close(): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#watchdog);
     this.sequencer.close();
-    this.#appender?.close();
-    this.#messages?.stop();
-    const nc = this.#nc;
-    this.#nc = undefined;
-    this.#connected = false;
-    if (nc !== undefined && !nc.isClosed()) await nc.close();
+    await this.#teardown();
   }
 }
 
-/**
- * The sequencer's log over JetStream: append = publish with the
- * expected-last-subject-sequence guard and a message id (de-duplication);
- * last = direct get of the subject's last message.
- */
-export function jetStreamLog(
-  appender: () => JetStreamAppender | undefined,
-  jsm: () => JetStreamManager | undefined,
-): SequencedLog {
-  return {
-    append: async (subject, payload, expectLastSeq, msgId) => {
-      const a = appender();
-      if (a === undefined) throw new Error('NATS not connected yet');
-      return { seq: await a.append(subject, payload, expectLastSeq, msgId) };
-    },
-    last: async (subject) => {
-      const manager = jsm();
-      if (manager === undefined) throw new Error('NATS not connected yet');
-      try {
-        const m = await manager.streams.getMessage(STREAM_NAME, { last_by_subj: subject });
-        return { seq: m.seq, payload: m.data, msgId: m.header?.get('Nats-Msg-Id') ?? '' };
-      } catch (err) {
-        if (err instanceof NatsError && err.api_error?.err_code === JS_NO_MESSAGE_FOUND)
-          return undefined;
-        throw err;
-      }
-    },
-    isConflict: (err) => err instanceof AppendError && err.errCode === JS_WRONG_LAST_SEQUENCE,
-  };
-}
-
-/** Creates the stream, or brings an existing one's per-subject limit in line. */
-export async function ensureStream(
-  jsm: JetStreamManager,
-  history: number,
-  replicas: number,
-): Promise<void> {
-  const config = {
-    name: STREAM_NAME,
-    subjects: [ALL_SUBJECTS],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    max_msgs_per_subject: Math.max(1, history),
-    duplicate_window: nanos(120_000),
-    num_replicas: replicas,
-  };
-  try {
-    await jsm.streams.add(config);
-  } catch (err) {
-    // Already there (another node made it): bring its limits in line.
-    if (err instanceof NatsError && err.api_error?.err_code === 10058) {
-      await jsm.streams.update(STREAM_NAME, {
-        max_msgs_per_subject: config.max_msgs_per_subject,
-      });
-    } else {
-      throw err;
-    }
-  }
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -3,27 +3,51 @@
  * optimistic-concurrency append (JetStream's expected-last-subject-sequence).
  *
  * Each symbol has a lane. A lane has at most one batch in flight: the batch
- * holds every tick queued for the symbol, numbered from the lane's last known
- * `n` + 1, and is appended with "the subject's last stored message is
- * `lastSeq`". The log accepts it only if no other node appended to the
- * symbol in between, so two nodes can never both store update N. A node that
- * loses the race reads the symbol's last stored batch, renumbers its ticks
- * after it and tries again. Retries of the same batch reuse its message id,
- * so the log's de-duplication makes a retry after a lost acknowledgement
- * harmless; if the id fell out of the de-duplication window, the last stored
- * message's id is compared before renumbering.
+ * holds the ticks queued for the symbol (as many as fit `maxBatch` ticks and
+ * `maxBatchBytes`, which the bus sets from NATS's max_payload), numbered from
+ * the lane's last known `n` + 1, and is appended with "the subject's last
+ * stored message is `lastSeq`". The log accepts it only if no other node
+ * appended to the symbol in between, so two nodes can never both store
+ * update N.
  *
- * Knowledge of other nodes' appends also arrives through `observe` (the
- * node's own consumer of the log), so most appends succeed first time.
+ * When the append loses that race, the batch may still be ours: stored, with
+ * its acknowledgement lost (a dropped connection) and the retry past the
+ * log's de-duplication window. Thanks to the guard, a stored batch is the
+ * subject's first message after `lastSeq`, so that one message's id tells;
+ * the node's own consumer also recognises the batch when it reads it back
+ * (`observe`). Otherwise the lane reads the subject's last stored batch,
+ * renumbers its ticks after it and tries again.
+ *
+ * Errors the log will repeat forever (a batch JetStream refuses as too large)
+ * fail the batch: its ticks are reported to their tickets as failed. Any
+ * other error is retried with the same batch (same id, so de-duplication
+ * makes a retry after a lost acknowledgement harmless).
+ *
+ * A tick that could not fit even alone is refused in `submit`, before it is
+ * queued. The queue is bounded by ticks and by bytes (`saturated`).
  *
  * Not allocation-free (a body copy and a queue entry per tick, a batch per
  * append): bus mode trades that for exact numbering across processes.
  */
 import type { TickScanner } from '../protocol/tick-scanner.js';
-import type { Sequencer, StoreTicket } from '../pipeline/pipeline.js';
+import { BUS_REFUSED_FAULT, type Sequencer, type StoreTicket } from '../pipeline/pipeline.js';
 import type { SymbolEntry } from '../pipeline/symbol-table.js';
-import { type PendingTick, batchLastN, encodeBatch } from '../pipeline/update-batch.js';
+import {
+  BATCH_HEADER,
+  type PendingTick,
+  UPDATE_OVERHEAD_MAX,
+  batchLastN,
+  encodeBatch,
+} from '../pipeline/update-batch.js';
+import { Fifo } from './fifo.js';
 import { subjectFor } from './subjects.js';
+
+/** A message of the log, as far as the sequencer cares. */
+export interface StoredBatch {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  readonly msgId: string;
+}
 
 /** What the sequencer needs from the log (JetStream in NatsBus). */
 export interface SequencedLog {
@@ -34,14 +58,16 @@ export interface SequencedLog {
     expectLastSeq: number,
     msgId: string,
   ): Promise<{ readonly seq: number }>;
+  /** The subject's first message stored after sequence `after`, if any. */
+  next(subject: string, after: number): Promise<StoredBatch | undefined>;
   /** The subject's last stored message, if any. */
-  last(
-    subject: string,
-  ): Promise<
-    { readonly seq: number; readonly payload: Uint8Array; readonly msgId: string } | undefined
-  >;
+  last(subject: string): Promise<StoredBatch | undefined>;
   /** Whether an append error means "the last sequence was not the expected one". */
   isConflict(err: unknown): boolean;
+  /** Whether an append error will come back however often the batch is retried. */
+  isPermanent(err: unknown): boolean;
+  /** The numbering a stored batch carries (its last n), or undefined if it is not one of ours. */
+  lastN(payload: Uint8Array, subject: string): number | undefined;
 }
 
 interface QueuedTick extends PendingTick {
@@ -50,6 +76,7 @@ interface QueuedTick extends PendingTick {
 
 interface InFlight {
   readonly ticks: QueuedTick[];
+  readonly bytes: number;
   readonly firstN: number;
   readonly msgId: string;
   readonly payload: Uint8Array;
@@ -62,7 +89,7 @@ class Lane {
   lastN = 0;
   /** Log sequence of the symbol's last stored batch, as far as known. */
   lastSeq = 0;
-  queue: QueuedTick[] = [];
+  readonly queue = new Fifo<QueuedTick>();
   inflight: InFlight | undefined;
   batches = 0;
   retryDelayMs = 0;
@@ -85,11 +112,27 @@ export interface SequencerOptions {
   readonly nodeId: string;
   /** Most ticks in one append. */
   readonly maxBatch?: number;
+  /** Largest append in bytes, until setMaxPayload says otherwise. */
+  readonly maxBatchBytes?: number;
   /** Ticks queued (not yet stored) past which `saturated` is true. */
   readonly maxPending?: number;
+  /** Tick bytes queued (not yet stored) past which `saturated` is true. */
+  readonly maxPendingBytes?: number;
+  /** Told when a batch fails for good: how many ticks, and why. */
+  readonly onFailed?: (ticks: number, reason: string) => void;
 }
 
 const MAX_RETRY_DELAY_MS = 2000;
+/**
+ * Bytes kept free under NATS's max_payload for what the append adds: the
+ * headers (Nats-Msg-Id: node id + subject + counter, the expected sequence),
+ * about 160 bytes with the longest symbol; max_payload counts them.
+ */
+export const HEADER_ROOM = 512;
+/** nats-server's default max_payload. */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Bytes a queued tick costs beyond its body (object, array slot), roughly. */
+const QUEUED_TICK_OVERHEAD = 64;
 
 export class LogSequencer implements Sequencer {
   readonly #log: SequencedLog;
@@ -97,8 +140,12 @@ export class LogSequencer implements Sequencer {
   readonly #nodeId: string;
   readonly #maxBatch: number;
   readonly #maxPending: number;
+  readonly #maxPendingBytes: number;
+  readonly #onFailed: ((ticks: number, reason: string) => void) | undefined;
   readonly #touched: Lane[] = [];
+  #maxBatchBytes: number;
   #pending = 0;
+  #pendingBytes = 0;
   #idleWaiters: (() => void)[] = [];
   /** Appends refused because another node appended first. */
   conflicts = 0;
@@ -106,13 +153,24 @@ export class LogSequencer implements Sequencer {
   retries = 0;
   /** Ticks stored through this node. */
   stored = 0;
+  /** Ticks accepted from feeds that failed for good (never stored). */
+  failed = 0;
+  /** Log sequence of the last batch this node stored (0: none since the log was new). */
+  lastStoredSeq = 0;
+  #refusal = '';
   #closed = false;
+  /** New batches wait while held (the bus has not caught up with the log). */
+  #held = false;
+  #refusing = false;
 
   constructor(log: SequencedLog, options: SequencerOptions) {
     this.#log = log;
     this.#nodeId = options.nodeId;
     this.#maxBatch = options.maxBatch ?? 1024;
+    this.#maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_PAYLOAD - HEADER_ROOM;
     this.#maxPending = options.maxPending ?? 1_000_000;
+    this.#maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024;
+    this.#onFailed = options.onFailed;
   }
 
   /** Ticks accepted from feeds but not yet stored. */
@@ -120,9 +178,36 @@ export class LogSequencer implements Sequencer {
     return this.#pending;
   }
 
-  /** True when so many ticks wait to be stored that feeds should be refused. */
+  /** Bytes of the ticks accepted from feeds but not yet stored (bodies plus bookkeeping). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /**
+   * True when feeds' frames should be refused: so many ticks or bytes wait
+   * to be stored (NATS down), or the server is shutting down.
+   */
   get saturated(): boolean {
-    return this.#pending >= this.#maxPending;
+    return (
+      this.#refusing ||
+      this.#pending >= this.#maxPending ||
+      this.#pendingBytes >= this.#maxPendingBytes
+    );
+  }
+
+  /** The largest batch in bytes: NATS's max_payload less room for the headers. */
+  setMaxPayload(maxPayload: number): void {
+    this.#maxBatchBytes = Math.max(1024, maxPayload - HEADER_ROOM);
+  }
+
+  /** Why the last refused tick was refused (see submit). */
+  get refusal(): string {
+    return this.#refusal;
+  }
+
+  /** The largest tick body (key/value bytes) a batch can carry alone. */
+  get maxTickBody(): number {
+    return this.#maxBatchBytes - BATCH_HEADER - UPDATE_OVERHEAD_MAX;
   }
 
   submit(
@@ -132,31 +217,92 @@ export class LogSequencer implements Sequencer {
     count: number,
     rUs: number,
     ticket: StoreTicket | undefined,
-  ): void {
+  ): number {
     const touched = this.#touched;
+    const maxBody = this.maxTickBody;
+    let refused = 0;
     for (let i = 0; i < count; i++) {
       const e = entryOf[i];
       if (e === undefined) continue;
+      const bodyStart = scanner.body[i]!;
+      const bodyEnd = scanner.end[i]!;
+      if (bodyEnd - bodyStart > maxBody) {
+        // It would fail every append: refused now, like an invalid tick.
+        scanner.fault[i] = BUS_REFUSED_FAULT;
+        refused++;
+        this.#refusal =
+          `a tick of ${bodyEnd - bodyStart} bytes cannot be carried by NATS ` +
+          `(max_payload allows ${maxBody} per tick)`;
+        continue;
+      }
       const lane = this.#lane(e);
       if (lane.queue.length === 0 && lane.inflight === undefined) touched.push(lane);
-      lane.queue.push({
-        entries: scanner.entries[i]!,
-        body: frame.slice(scanner.body[i], scanner.end[i]),
-        rUs,
-        ticket,
-      });
+      const body = frame.slice(bodyStart, bodyEnd);
+      lane.queue.push({ entries: scanner.entries[i]!, body, rUs, ticket });
       this.#pending++;
+      this.#pendingBytes += body.length + QUEUED_TICK_OVERHEAD;
     }
     for (const lane of touched) this.#send(lane);
     touched.length = 0;
+    return refused;
   }
 
-  /** A batch of `entry` stored at log sequence `seq` (seen by this node's consumer). */
+  /**
+   * A batch of `entry` stored at log sequence `seq`, read back by this
+   * node's consumer (already checked). If it is the lane's batch in flight,
+   * that batch is stored, whatever became of its acknowledgement. (Compared
+   * only while a batch is in flight; another batch differs in its header's
+   * n or its first update's r, so the compare stops within a few dozen bytes.)
+   */
   observe(entry: SymbolEntry, seq: number, batch: Uint8Array): void {
-    this.#lane(entry).advance(seq, batchLastN(batch));
+    const lane = this.#lane(entry);
+    const f = lane.inflight;
+    if (f !== undefined && sameBytes(f.payload, batch)) {
+      this.#stored(lane, f, seq);
+      return;
+    }
+    lane.advance(seq, batchLastN(batch));
   }
 
-  /** Resolves once every accepted tick is stored, or after `timeoutMs`. */
+  /**
+   * A message that is not a batch was stored for `entry` at `seq`: the next
+   * append must expect it as the subject's last, and numbering continues
+   * after the last real update.
+   */
+  observeForeign(entry: SymbolEntry, seq: number): void {
+    const lane = this.#lanes.get(entry);
+    if (lane !== undefined && seq > lane.lastSeq) lane.lastSeq = seq;
+  }
+
+  /**
+   * The log was replaced (NATS lost its store and the stream was made
+   * again): sequences start over, numbering does not. Every lane keeps its
+   * last `n`, so the new stream continues after what this node handed out.
+   */
+  logReset(): void {
+    for (const lane of this.#lanes.values()) lane.lastSeq = 0;
+    this.lastStoredSeq = 0;
+  }
+
+  /** New batches wait (queued ticks stay queued) until `release`. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    for (const lane of this.#lanes.values()) {
+      if (lane.inflight === undefined && lane.queue.length > 0) this.#send(lane);
+    }
+  }
+
+  /** Shutdown: from now on `saturated`, so feeds' new frames are refused. */
+  stopAccepting(): void {
+    this.#refusing = true;
+  }
+
+  /** Resolves once every accepted tick is stored (or failed), or after `timeoutMs`. */
   whenIdle(timeoutMs: number): Promise<boolean> {
     if (this.#pending === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -183,19 +329,34 @@ export class LogSequencer implements Sequencer {
   }
 
   #send(lane: Lane): void {
-    if (lane.inflight !== undefined || lane.queue.length === 0 || this.#closed) return;
-    const ticks =
-      lane.queue.length <= this.#maxBatch ? lane.queue : lane.queue.slice(0, this.#maxBatch);
-    lane.queue = ticks === lane.queue ? [] : lane.queue.slice(this.#maxBatch);
+    if (lane.inflight !== undefined || lane.queue.length === 0 || this.#closed || this.#held)
+      return;
+    // As many queued ticks as fit; at least one (submit refused any that
+    // cannot fit alone; if max_payload shrank since, the append fails it).
+    const limit = this.#maxBatchBytes;
+    const queue = lane.queue;
+    let k = 0;
+    let size = BATCH_HEADER;
+    let bytes = 0;
+    for (let t = queue.at(0); t !== undefined && k < this.#maxBatch; t = queue.at(k)) {
+      const add = t.body.length + UPDATE_OVERHEAD_MAX;
+      if (k > 0 && size + add > limit) break;
+      size += add;
+      bytes += t.body.length + QUEUED_TICK_OVERHEAD;
+      k++;
+    }
+    const ticks = queue.take(k);
     const firstN = lane.lastN + 1;
-    lane.inflight = {
+    const f: InFlight = {
       ticks,
+      bytes,
       firstN,
       msgId: `${this.#nodeId}.${lane.subject}.${++lane.batches}`,
       payload: encodeBatch(ticks, firstN),
       expectLastSeq: lane.lastSeq,
     };
-    this.#append(lane, lane.inflight);
+    lane.inflight = f;
+    this.#append(lane, f);
   }
 
   #append(lane: Lane, f: InFlight): void {
@@ -206,64 +367,102 @@ export class LogSequencer implements Sequencer {
   }
 
   #stored(lane: Lane, f: InFlight, seq: number): void {
+    // Already settled (read back by the consumer, then acknowledged, or the
+    // other way round).
+    if (lane.inflight !== f) return;
     lane.advance(seq, f.firstN + f.ticks.length - 1);
+    if (seq > this.lastStoredSeq) this.lastStoredSeq = seq;
+    this.stored += f.ticks.length;
+    this.#settle(lane, f, true);
+  }
+
+  /** The batch is done: stored, or failed for good. Tells each frame's ticket. */
+  #settle(lane: Lane, f: InFlight, stored: boolean): void {
     lane.inflight = undefined;
     lane.retryDelayMs = 0;
     this.#pending -= f.ticks.length;
-    this.stored += f.ticks.length;
-    // Tell each frame's ticket, grouping runs of ticks from the same frame.
+    this.#pendingBytes -= f.bytes;
+    // Group runs of ticks from the same frame: one call per run.
     let run = 0;
     let ticket: StoreTicket | undefined;
     for (const t of f.ticks) {
       if (t.ticket !== ticket) {
-        if (ticket !== undefined) ticket.stored(run);
+        if (ticket !== undefined) tell(ticket, run, stored);
         ticket = t.ticket;
         run = 0;
       }
       run++;
     }
-    if (ticket !== undefined) ticket.stored(run);
+    if (ticket !== undefined) tell(ticket, run, stored);
     if (lane.queue.length > 0) this.#send(lane);
     else if (this.#pending === 0) this.#wakeIdle();
   }
 
   #failed(lane: Lane, f: InFlight, err: unknown): void {
-    if (this.#closed) return;
-    if (this.#log.isConflict(err)) {
-      this.conflicts++;
-      this.#log.last(lane.subject).then(
-        (last) => {
-          if (last !== undefined && last.msgId === f.msgId) {
-            // Our batch was stored; only its acknowledgement was lost.
-            this.#stored(lane, f, last.seq);
-            return;
-          }
-          if (last === undefined) {
-            lane.lastSeq = 0;
-            lane.lastN = 0;
-          } else {
-            lane.lastSeq = Math.max(lane.lastSeq, last.seq);
-            if (lane.lastSeq === last.seq) lane.lastN = batchLastN(last.payload);
-          }
-          // Renumber after what is stored: the batch's ticks go back first.
-          lane.queue = f.ticks.concat(lane.queue);
-          lane.inflight = undefined;
-          this.#send(lane);
-        },
-        (e: unknown) => this.#retryLater(lane, f, e),
-      );
+    if (this.#closed || lane.inflight !== f) return;
+    if (this.#log.isPermanent(err)) {
+      this.failed += f.ticks.length;
+      this.#onFailed?.(f.ticks.length, err instanceof Error ? err.message : String(err));
+      this.#settle(lane, f, false);
       return;
     }
-    this.#retryLater(lane, f, err);
+    if (this.#log.isConflict(err)) {
+      this.conflicts++;
+      void this.#resolveConflict(lane, f);
+      return;
+    }
+    this.#retryLater(lane, f);
+  }
+
+  /**
+   * The subject's last message was not the one expected. Either the batch
+   * is stored after all (the first message after the expected one is ours)
+   * or another node appended: renumber after the last stored batch.
+   */
+  async #resolveConflict(lane: Lane, f: InFlight): Promise<void> {
+    let last: StoredBatch | undefined;
+    try {
+      const next = await this.#log.next(lane.subject, f.expectLastSeq);
+      if (next !== undefined && next.msgId === f.msgId) {
+        this.#stored(lane, f, next.seq);
+        return;
+      }
+      last = await this.#log.last(lane.subject);
+    } catch {
+      // The log is unreachable: the same batch again later.
+      this.#retryLater(lane, f);
+      return;
+    }
+    if (this.#closed || lane.inflight !== f) return;
+    if (last !== undefined && last.msgId === f.msgId) {
+      this.#stored(lane, f, last.seq);
+      return;
+    }
+    // The log's answer is the subject's position now (also when it is lower
+    // than the lane's: a new stream this node has not noticed yet).
+    if (last === undefined) {
+      // Nothing stored for the subject (a new stream, or retention dropped
+      // it all): continue after the last n this node knows, never reuse one.
+      lane.lastSeq = 0;
+    } else {
+      lane.lastSeq = last.seq;
+      // A foreign message as the subject's last carries no numbering: keep ours.
+      const n = this.#log.lastN(last.payload, lane.subject);
+      if (n !== undefined) lane.lastN = n;
+    }
+    // Renumber after what is stored: the batch's ticks go back first.
+    lane.queue.unshiftAll(f.ticks);
+    lane.inflight = undefined;
+    this.#send(lane);
   }
 
   /** The log is unreachable or slow: the same batch again, after a growing delay. */
-  #retryLater(lane: Lane, f: InFlight, _err: unknown): void {
+  #retryLater(lane: Lane, f: InFlight): void {
     if (this.#closed) return;
     this.retries++;
     lane.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(50, lane.retryDelayMs * 2));
     setTimeout(() => {
-      if (!this.#closed) this.#append(lane, f);
+      if (!this.#closed && lane.inflight === f) this.#append(lane, f);
     }, lane.retryDelayMs).unref();
   }
 
@@ -272,4 +471,15 @@ export class LogSequencer implements Sequencer {
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+function tell(ticket: StoreTicket, count: number, stored: boolean): void {
+  if (stored) ticket.stored(count);
+  else ticket.failed(count);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -44,7 +44,16 @@ export interface Publisher {
 /** Told how many of a frame's ticks a bus has stored (for the feed's ack). */
 export interface StoreTicket {
   stored(count: number): void;
+  /** `count` of the frame's accepted ticks will never be stored (the bus refused them for good). */
+  failed(count: number): void;
 }
+
+/**
+ * Set in scanner.fault by a bus's sequencer (not the scanner) for a tick it
+ * can never carry (larger than NATS's max_payload allows); reported as
+ * bad_tick with the sequencer's `refusal` message.
+ */
+export const BUS_REFUSED_FAULT = 0xff;
 
 /**
  * A bus that numbers ticks itself (NATS: sequenced through JetStream). When
@@ -57,6 +66,8 @@ export interface Sequencer {
    * Takes the valid ticks of the scanned frame: tick i is valid when
    * entryOf[i] is set; its body is frame[scanner.body[i], scanner.end[i])
    * with scanner.entries[i] key/value pairs. Must copy what it keeps.
+   * Returns how many of them it refused (never queued): those are marked
+   * BUS_REFUSED_FAULT in scanner.fault, and `refusal` says why.
    */
   submit(
     frame: Uint8Array,
@@ -65,7 +76,9 @@ export interface Sequencer {
     count: number,
     rUs: number,
     ticket: StoreTicket | undefined,
-  ): void;
+  ): number;
+  /** Why the last refused tick was refused. */
+  readonly refusal: string;
 }
 
 export interface PipelineOptions {
@@ -111,6 +124,13 @@ export class Pipeline {
   readonly #wildcard: WildcardBatcher;
   /** Set in bus mode (NATS): numbering and publishing happen on delivery. */
   sequencer: Sequencer | undefined;
+  /**
+   * Bus mode: told, before deliverBatch hands out a batch, that the batch
+   * skips numbers after the symbol's last update (`lastN`): updates this
+   * node never read. The symbol's subscribers must not see the jump (see
+   * deliverBatch).
+   */
+  onDiscontinuity: ((entry: SymbolEntry, lastN: number, firstN: number) => void) | undefined;
   /** Symbol entry of each valid tick of the current frame. */
   readonly #entryOf: (SymbolEntry | undefined)[];
   /** JSON of the current frame's updates for the wildcard topic (reused). */
@@ -176,9 +196,18 @@ export class Pipeline {
     if (valid === 0) return status;
 
     if (this.sequencer !== undefined) {
-      this.sequencer.submit(frame, scanner, entryOf, count, perfToUs(entryMs), ticket);
+      const refused = this.sequencer.submit(
+        frame,
+        scanner,
+        entryOf,
+        count,
+        perfToUs(entryMs),
+        ticket,
+      );
       for (let i = 0; i < count; i++) entryOf[i] = undefined;
-      this.accepted = valid;
+      this.accepted = valid - refused;
+      this.rejected += refused;
+      counters.ticksRejected += refused;
       return status;
     }
 
@@ -264,18 +293,29 @@ export class Pipeline {
   }
 
   /**
-   * Fans out a batch a bus delivered (see update-batch.ts): consecutive,
-   * already numbered updates of one symbol. Updates at or below the symbol's
-   * current sequence number (redeliveries) are skipped. Each update is
-   * stored in the symbol's history and published to its topics; the new ones
-   * go to the wildcard topic as one frame. Latency is recorded from each
-   * update's `r` (the receiving node's stamp) to now. Returns the number of
-   * updates delivered.
+   * Fans out a batch a bus delivered (see update-batch.ts; the bus has
+   * checked it with checkBatch): consecutive, already numbered updates of
+   * one symbol. Updates at or below the symbol's current sequence number
+   * (redeliveries) are skipped. Each update is stored in the symbol's
+   * history and published to its topics; the new ones go to the wildcard
+   * topic as one frame. Latency is recorded from each update's `r` (the
+   * receiving node's stamp) to now. Returns the number of updates delivered.
+   *
+   * A batch that skips numbers (the stream dropped updates before this node
+   * read them) would hand subscribers a jump in `n`: `onDiscontinuity` is
+   * told first (the server closes the symbol's subscribers, who resubscribe
+   * with `since` and get a snapshot); the symbol's history then restarts at
+   * the batch. A symbol this node has no update of yet (start-up) takes any
+   * first n.
    */
   deliverBatch(entry: SymbolEntry, batch: Uint8Array): number {
     const publisher = this.#publisher;
     const count = batchCount(batch);
     const firstN = batchFirstN(batch);
+    if (entry.seq > 0 && firstN > entry.seq + 1) {
+      this.onDiscontinuity?.(entry, entry.seq, firstN);
+      entry.seq = firstN - 1;
+    }
     const wantAll = publisher.subscribers(ALL_MSGPACK_TOPIC) > 0;
     const wantAllJson = publisher.subscribers(ALL_JSON_TOPIC) > 0;
     const wildcard = this.#wildcard;
@@ -333,7 +373,8 @@ export class Pipeline {
     for (let i = 0; i < this.scanner.count; i++) {
       const f = fault[i]!;
       if (f !== TickFault.None) {
-        return `tick ${i}: ${TICK_FAULT_MESSAGES[f]}`;
+        const why = f === BUS_REFUSED_FAULT ? this.sequencer?.refusal : TICK_FAULT_MESSAGES[f];
+        return `tick ${i}: ${why}`;
       }
     }
     return '';

@@ -2,9 +2,13 @@
  * Feed acknowledgements in bus mode. With NATS a tick counts as accepted
  * only once JetStream has stored it, which happens asynchronously and per
  * symbol in any order; acks must still go out in frame order, each after
- * all of its frame's ticks are stored. One ticket per frame (not per tick),
- * queued; the head of the queue is sent as soon as it completes.
+ * all of its frame's ticks are stored (or failed for good: those move from
+ * accepted to rejected). One ticket per frame (not per tick), queued; the
+ * head of the queue is sent as soon as it completes. The queue is a Fifo
+ * (head index), so sending N acks costs O(N), however many frames are
+ * outstanding.
  */
+import { Fifo } from '../bus/fifo.js';
 import type { StoreTicket } from '../pipeline/pipeline.js';
 
 export type SendAck = (frame: number, accepted: number, rejected: number) => void;
@@ -17,6 +21,7 @@ class AckTicket implements StoreTicket {
   /** Ticks not yet stored; NaN until the frame's outcome is known. */
   remaining = Number.NaN;
   #storedEarly = 0;
+  #failedEarly = 0;
 
   constructor(owner: FeedAcks, frame: number) {
     this.#owner = owner;
@@ -25,9 +30,9 @@ class AckTicket implements StoreTicket {
 
   /** The pipeline's verdict for the frame. */
   settle(accepted: number, rejected: number): void {
-    this.accepted = accepted;
-    this.rejected = rejected;
-    this.remaining = accepted - this.#storedEarly;
+    this.accepted = accepted - this.#failedEarly;
+    this.rejected = rejected + this.#failedEarly;
+    this.remaining = this.accepted - this.#storedEarly;
     if (this.remaining === 0) this.#owner.flush();
   }
 
@@ -39,11 +44,22 @@ class AckTicket implements StoreTicket {
     this.remaining -= count;
     if (this.remaining === 0) this.#owner.flush();
   }
+
+  failed(count: number): void {
+    if (Number.isNaN(this.remaining)) {
+      this.#failedEarly += count;
+      return;
+    }
+    this.accepted -= count;
+    this.rejected += count;
+    this.remaining -= count;
+    if (this.remaining === 0) this.#owner.flush();
+  }
 }
 
 export class FeedAcks {
   readonly #send: SendAck;
-  #queue: AckTicket[] = [];
+  readonly #queue = new Fifo<AckTicket>();
 
   constructor(send: SendAck) {
     this.#send = send;
@@ -63,13 +79,10 @@ export class FeedAcks {
 
   /** Sends every completed ack at the head of the queue, in order. */
   flush(): void {
-    let k = 0;
     const q = this.#queue;
-    while (k < q.length && q[k]!.remaining === 0) {
-      const t = q[k]!;
+    for (let t = q.at(0); t !== undefined && t.remaining === 0; t = q.at(0)) {
+      q.shift();
       this.#send(t.frame, t.accepted, t.rejected);
-      k++;
     }
-    if (k > 0) this.#queue = q.slice(k);
   }
 }

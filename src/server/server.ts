@@ -34,6 +34,13 @@ const SLOW_CONSUMER_SWEEP_MS = 100;
 const STATS_INTERVAL_MS = 1000;
 /** Close reason of every socket at shutdown. */
 const GOING_AWAY = 'going_away: server shutting down';
+/**
+ * Close reason for subscribers of a symbol whose numbering this node could
+ * not continue without a jump (NATS mode; see Pipeline.deliverBatch). Not an
+ * error code: the client did nothing wrong and should just resubscribe with
+ * `since` (the SDK does), getting recovered:false and a snapshot.
+ */
+const RESYNC = 'resync';
 /** How often stop() looks at the subscribers' queues while draining. */
 const DRAIN_POLL_MS = 10;
 /** Time left after the last close frames before stop() resolves (and the process exits). */
@@ -133,6 +140,7 @@ export class TickwireServer implements ServerCore {
         servers: config.nats,
         history: config.history,
         replicas: config.natsReplicas,
+        onResync: (entry) => this.#resyncSubscribers(entry.name),
       });
     }
     this.metrics = createMetrics({
@@ -160,6 +168,27 @@ export class TickwireServer implements ServerCore {
       adminToken: config.adminToken,
       loadTester: this.loadTester,
     });
+  }
+
+  /**
+   * Closes (1011 resync) every subscriber that gets `symbol` live, by name or
+   * through "*", before this node hands out an update of it that does not
+   * follow the last one. Their queued updates are still sent first; the
+   * client resubscribes with `since` and gets recovered:false and a
+   * snapshot, instead of a silent jump in `n`. Rare (a gap or a new stream),
+   * so a walk over the sockets is fine.
+   */
+  #resyncSubscribers(symbol: string): void {
+    for (const ws of [...this.sockets]) {
+      const data = ws.getUserData();
+      if (data.kind !== 'stream' || data.closed) continue;
+      if (data.all || data.symbols.has(symbol)) {
+        ws.end(
+          CloseCode.InternalError,
+          `${RESYNC}: this node missed updates of ${symbol}; resubscribe with since`,
+        );
+      }
+    }
   }
 
   /** Connects the NATS bus in the background; retried until stopped. */
@@ -222,8 +251,11 @@ export class TickwireServer implements ServerCore {
    * Graceful stop (SIGTERM/SIGINT), resolved within `timeoutMs` (default
    * config.drainTimeoutS):
    * 1. not ready at once; no new upgrades (503) and the listen socket closed;
-   * 2. feeds closed with 1001, so no new ticks: every tick a feed got an ack
-   *    for has been published by then;
+   * 2. no new ticks: on the embedded bus feeds are closed with 1001 (every
+   *    tick a feed got an ack for has been published by then); in NATS mode
+   *    feeds' new frames are refused (rate_limited, acked as rejected) while
+   *    the ticks already accepted are stored and come back through the
+   *    stream, so their acks reach the feeds; then the feeds are closed;
    * 3. wait until every remaining socket's queued bytes were handed to the
    *    kernel (`getBufferedAmount()` 0), or the timeout comes near;
    * 4. subscribers and stats listeners closed with 1001 `going_away`, after
@@ -242,15 +274,17 @@ export class TickwireServer implements ServerCore {
       uws.us_listen_socket_close(this.#listenSocket);
       this.#listenSocket = undefined;
     }
+    // Bus mode: ticks already accepted are stored and come back through the
+    // stream before the subscriber queues are drained; feeds stay open for
+    // their acks meanwhile, but their new frames are refused.
+    if (this.bus !== undefined) {
+      this.bus.stopAccepting();
+      await this.bus.drain(Math.max(0, deadline - CLOSE_LINGER_MS - performance.now()));
+    }
     // end() runs the close handler at once (removing the socket from the set).
     for (const ws of [...this.sockets]) {
       const data = ws.getUserData();
       if (data.kind === 'feed' && !data.closed) ws.end(CloseCode.GoingAway, GOING_AWAY);
-    }
-    // Bus mode: ticks already accepted are stored and come back through the
-    // stream before the subscriber queues are drained.
-    if (this.bus !== undefined) {
-      await this.bus.drain(Math.max(0, deadline - CLOSE_LINGER_MS - performance.now()));
     }
     // uWS writes publishes at the end of an event-loop iteration, so the
     // queues are read after at least one wait.

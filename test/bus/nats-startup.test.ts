@@ -1,10 +1,13 @@
 /**
  * A node started while NATS is unreachable listens but is not ready
  * (/readyz 503, /stats bus.connected false); it connects by itself once NATS
- * appears, and /metrics reports the bus.
+ * appears, and /metrics reports the bus. When the stream cannot be made
+ * (another stream already captures the tick subjects) it keeps retrying
+ * without leaving anything behind per attempt.
  */
-import { afterAll, describe, expect, test } from 'vitest';
-import { waitFor } from '../helpers/clients.js';
+import { connect as natsConnect } from 'nats';
+import { afterAll, describe, expect, test, vi } from 'vitest';
+import { sleep, waitFor } from '../helpers/clients.js';
 import { NatsServer, freePort, natsAvailable } from '../helpers/nats.js';
 import { type TestServer, httpGet, startServer } from '../helpers/server.js';
 
@@ -38,5 +41,55 @@ describe.skipIf(!natsAvailable)('NATS bus: start-up without NATS', () => {
     expect(metrics).toMatch(/^tickwire_bus_connected 1$/m);
     expect(metrics).toMatch(/^tickwire_bus_ticks_stored_total 1$/m);
     expect(metrics).toMatch(/^tickwire_bus_pending_ticks 0$/m);
+  });
+});
+
+describe.skipIf(!natsAvailable)('NATS bus: start-up while the stream cannot be made', () => {
+  let nats: NatsServer | undefined;
+  let node: TestServer | undefined;
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await node?.stop();
+    await nats?.stop();
+  });
+
+  test('failed attempts leave no append sweeper behind; ready once the stream can be made', async () => {
+    // Watch (not replace) interval timers: which ones the appender starts
+    // and whether they are ever cleared.
+    const sweeps = new Set<unknown>();
+    const setInterval = globalThis.setInterval;
+    const clearInterval = globalThis.clearInterval;
+    vi.spyOn(globalThis, 'setInterval').mockImplementation(
+      (fn: () => void, ms?: number): NodeJS.Timeout => {
+        const t = setInterval(fn, ms);
+        if (new Error().stack?.includes('jetstream-appender') === true) sweeps.add(t);
+        return t;
+      },
+    );
+    vi.spyOn(globalThis, 'clearInterval').mockImplementation(((t?: NodeJS.Timeout) => {
+      sweeps.delete(t);
+      clearInterval(t);
+    }) as typeof globalThis.clearInterval);
+
+    nats = await NatsServer.start();
+    const nc = await natsConnect({ servers: nats.url });
+    const jsm = await nc.jetstreamManager();
+    // Another stream already captures tickwire's subjects: TICKWIRE cannot be made.
+    await jsm.streams.add({ name: 'SQUATTER', subjects: ['tickwire.>'] });
+    node = await startServer({ nats: nats.url });
+    const n = node;
+    await sleep(3500); // several start attempts, one a second
+    expect((await httpGet(n.httpUrl('/readyz'))).status).toBe(503);
+    expect(sweeps.size).toBe(0);
+
+    await jsm.streams.delete('SQUATTER');
+    await nc.close();
+    await waitFor(
+      async () => (await httpGet(n.httpUrl('/readyz'))).status === 200,
+      'ready once the stream can be made',
+      15_000,
+    );
+    expect(sweeps.size).toBe(1);
   });
 });

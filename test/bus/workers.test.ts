@@ -82,3 +82,62 @@ describe.skipIf(!natsAvailable)('--workers', () => {
     );
   });
 });
+
+describe.skipIf(!natsAvailable)('--workers: the first process dies', () => {
+  let nats: NatsServer;
+  let proc: RunningServer | undefined;
+  const workerPids = new Set<number>();
+
+  beforeAll(async () => {
+    ensureBuilt();
+    nats = await NatsServer.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    if (proc !== undefined) await stopProcess(proc, 'SIGKILL');
+    await nats?.stop();
+  });
+
+  function alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  test('its workers exit instead of serving on alone', async () => {
+    const port = await freePort();
+    const p = await startProcess([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--feed-token',
+      'workers-token-2',
+      '--nats',
+      nats.url,
+      '--workers',
+      '3',
+    ]);
+    proc = p;
+    const parent = p.child.pid!;
+    await waitFor(
+      async () => {
+        const res = await httpGet(`http://127.0.0.1:${port}/stats`);
+        if (res.status === 200) {
+          const pid = (JSON.parse(res.body) as { pid: number }).pid;
+          if (pid !== parent) workerPids.add(pid);
+        }
+        return workerPids.size === 2;
+      },
+      'both workers answering',
+      20_000,
+    );
+    p.child.kill('SIGKILL');
+    await p.exited;
+    await waitFor(() => [...workerPids].every((pid) => !alive(pid)), 'workers gone', 15_000);
+  }, 45_000);
+});
