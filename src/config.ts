@@ -39,6 +39,10 @@ export interface Config {
   readonly maxConnectionsPerIp: number;
   /** Ticks per second one feed connection may send (token bucket, 1 s burst); 0: unlimited. */
   readonly feedRate: number;
+  /** Subscribe/unsubscribe tokens per second per /stream connection (token bucket); 0: unlimited. */
+  readonly controlRate: number;
+  /** Tokens a /stream connection starts with and may hold (its burst). */
+  readonly controlBurst: number;
   /** Origins allowed to open /stream (exact match); undefined: any. */
   readonly allowedOrigins: readonly string[] | undefined;
   /** Seconds SIGTERM waits for queued data to reach subscribers before closing. */
@@ -244,6 +248,24 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     help: 'ticks per second one feed may send, 0 = unlimited (default 1000000); more get rate_limited',
   },
   {
+    key: 'controlRate',
+    flag: 'control-rate',
+    env: 'TICKWIRE_CONTROL_RATE',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    help: 'subscribe/unsubscribe tokens per second per /stream connection, 0 = unlimited (default 20)',
+  },
+  {
+    key: 'controlBurst',
+    flag: 'control-burst',
+    env: 'TICKWIRE_CONTROL_BURST',
+    kind: 'int',
+    min: 1,
+    max: 1_000_000,
+    help: 'tokens a /stream connection starts with and may hold (default 200)',
+  },
+  {
     key: 'allowedOrigins',
     flag: 'allowed-origins',
     env: 'TICKWIRE_ALLOWED_ORIGINS',
@@ -314,6 +336,8 @@ export const DEFAULTS = Object.freeze({
   maxConnections: 10_000,
   maxConnectionsPerIp: 1000,
   feedRate: 1_000_000,
+  controlRate: 20,
+  controlBurst: 200,
   drainTimeoutS: 10,
   history: 100,
   natsReplicas: 1,
@@ -388,10 +412,14 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
     } else {
       if (typeof v !== 'string') throw new ConfigError(`${where} must be a string`);
       if (o.key === 'host' && v.trim() === '') throw new ConfigError(`${where} must not be empty`);
-      if (
-        (o.key === 'feedToken' || o.key === 'streamToken' || o.key === 'adminToken') &&
-        v.length < 8
-      ) {
+      // Feed and stream tokens are the operator's choice (the wire contract sets
+      // no minimum, and test rigs use short ones); only an empty one is refused,
+      // since it would read as "no token". The admin token starts load tests
+      // inside the process, so it keeps a floor.
+      if ((o.key === 'feedToken' || o.key === 'streamToken') && v === '') {
+        throw new ConfigError(`${where} must not be empty`);
+      }
+      if (o.key === 'adminToken' && v.length < 8) {
         throw new ConfigError(`${where} must be at least 8 characters`);
       }
       if (o.key === 'allowedOrigins') {
@@ -405,7 +433,8 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
       }
       if (o.key === 'nats') {
         for (const url of v.split(',')) {
-          if (!/^(nats|tls|ws|wss):\/\/[^\s/]+(:\d+)?\/?$/.test(url.trim()))
+          // The Node nats client speaks nats:// and tls:// only (ws:// is nats.ws's).
+          if (!/^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(url.trim()))
             throw new ConfigError(
               // Credentials in a URL (nats://user:pass@host) are never echoed.
               `${where} must be nats://HOST:PORT (comma-separated), got ${JSON.stringify(v.replace(/\/\/[^@/\s]*@/g, '//***@'))}`,

@@ -1,56 +1,39 @@
 /**
  * The slow-consumer policy, and the delivery of subscriptions that bypass
- * uWS topics (conflated and throttled ones).
- *
- * Each subscriber's queued bytes (uWS backpressure) are checked by the
- * server's periodic sweep and on every `drain`:
- * - past `conflateAt` (high water) the subscriber is conflated: it leaves
- *   its uWS topics (its symbols stay in StreamSocketData), the ledger
- *   records for each symbol the `n` already queued, and from then on it gets
- *   only the latest update per symbol, sent when its queue falls below low
- *   water (half of conflateAt). After a full catch-up pass ends below low
- *   water it rejoins its topics: catch-up and rejoin run synchronously in
- *   one call, so no publish interleaves and `n` stays in order;
- * - past `maxBackpressure`, or conflated with nothing drained for
- *   `stallTimeoutS`, it is closed with 1008 `slow_consumer`.
+ * uWS topics (conflated and throttled ones). Each subscriber's queued bytes
+ * are checked by the server's periodic sweep and on every `drain`:
+ * - past `conflateAt` it is conflated: it leaves its topics, the ledger
+ *   records the `n` of each symbol already queued, and it gets only the
+ *   latest update per symbol once its queue is below low water (half of
+ *   conflateAt). A full catch-up pass below low water rejoins the topics in
+ *   the same synchronous call, so no publish interleaves and `n` stays in order;
+ * - past `maxBackpressure` (plus a snapshot or replay it asked for, while
+ *   that drains), or conflated and not draining for `stallTimeoutS`, it is
+ *   closed as a slow consumer (#startClose).
  * Fast subscribers never leave their topics: same updates, same order.
  *
- * Throttled symbols (`throttle: MS`, see throttle.ts) are not subscribed
- * either; a timer sends their latest updates, paused while the subscriber
- * is conflated. A socket gets its DeliveryState the first time it is
- * throttled or conflated and keeps it; from then on its topics are managed
- * here (detach, change, attach in one synchronous call).
+ * Throttled symbols (throttle.ts) are not subscribed either; a timer per
+ * group sends their latest updates, paused while conflated. A socket gets
+ * its DeliveryState the first time it is throttled or conflated; from then
+ * on its topics are managed here, and a request changes only the topics of
+ * the symbols it names (re-subscribing 10,000 topics per 40-byte request
+ * was a DoS). Leaving a topic never drops the updates uWS still holds for
+ * the socket this turn (HOLD_TOPIC, uws-publisher.ts): the ledger may count
+ * them as sent.
  */
 import type { WebSocket } from 'uWebSockets.js';
 import type { SymbolEntry } from '../pipeline/symbol-table.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
 import { ALL_SYMBOLS, CloseCode, ErrorCode } from '../protocol/codes.js';
 import type { ServerCore } from './core.js';
-import { SentLedger } from './sent-ledger.js';
-import type { SocketData, StreamSocketData } from './socket-data.js';
-import { Throttle } from './throttle.js';
+import { SentLedger, SymbolIds } from './sent-ledger.js';
+import type { DeliveryState, SocketData, StreamSocketData } from './socket-data.js';
+import { Throttle, quantiseThrottle } from './throttle.js';
 
 type StreamSocket = WebSocket<SocketData>;
 
 /** Most conflating connections listed in /stats (the ones with most bytes queued). */
 const LISTED = 20;
-
-/** A subscriber's conflation and throttle state, created when first needed. */
-export interface DeliveryState {
-  /** Connection id, as listed in /stats. */
-  readonly id: number;
-  readonly ip: string;
-  readonly ledger: SentLedger;
-  readonly throttle: Throttle;
-  conflating: boolean;
-  /** performance.now() when conflation began. */
-  since: number;
-  /** Queued bytes at the last look, and when they last went down. */
-  lastBuffered: number;
-  lastProgressAt: number;
-  /** Where the next catch-up pass starts in its list. */
-  cursor: number;
-}
 
 /** A conflating connection as listed in /stats. */
 export interface ConflatingConnection {
@@ -77,27 +60,35 @@ export interface SlowConsumerReport {
 
 export class Conflation {
   readonly #core: ServerCore;
+  readonly #ids: SymbolIds;
+  /** Reused list of entries for one send (filled and emptied within a call). */
+  readonly #scratch: SymbolEntry[] = [];
   #nextId = 1;
 
   constructor(core: ServerCore) {
     this.#core = core;
+    this.#ids = new SymbolIds(core.pipeline.symbols);
   }
 
   get #lowWater(): number {
     return Math.floor(this.#core.config.conflateAt / 2);
   }
 
-  /**
-   * The periodic check of one socket (the server's sweep): hard limit,
-   * entering conflation, catch-up (in case no drain came), stall.
-   */
+  /** The sweep's check of one socket: limits, conflation, catch-up, stall, closing. */
   check(ws: StreamSocket, now: number): void {
     const data = ws.getUserData();
     if (data.kind !== 'stream' || data.closed) return;
-    const { maxBackpressure, conflateAt, stallTimeoutS } = this.#core.config;
     const buffered = ws.getBufferedAmount();
-    if (buffered > maxBackpressure) {
-      this.#close(ws, data, `more than ${maxBackpressure} bytes queued`);
+    if (data.closing !== undefined) {
+      this.#finishClose(ws, data, buffered, now);
+      return;
+    }
+    const { maxBackpressure, conflateAt, stallTimeoutS } = this.#core.config;
+    // A snapshot or replay may take the queue past the limit once; it stops
+    // counting once the queue is back under the limit.
+    if (buffered <= maxBackpressure) data.replyAllowance = 0;
+    else if (buffered > maxBackpressure + data.replyAllowance) {
+      this.#startClose(ws, data, `more than ${maxBackpressure} bytes queued`, now);
       return;
     }
     const st = data.delivery;
@@ -105,7 +96,7 @@ export class Conflation {
       progress(st, buffered, now);
       if (buffered <= this.#lowWater) ws.cork(() => this.#catchUp(ws, data, st));
       else if (now - st.lastProgressAt > stallTimeoutS * 1000) {
-        this.#close(ws, data, `nothing drained for ${stallTimeoutS} s`);
+        this.#startClose(ws, data, `nothing drained for ${stallTimeoutS} s`, now);
       }
     } else if (buffered > conflateAt) {
       this.#enter(ws, data, buffered, now);
@@ -116,9 +107,13 @@ export class Conflation {
   drain(ws: StreamSocket): void {
     const data = ws.getUserData();
     if (data.kind !== 'stream' || data.closed) return;
+    const buffered = ws.getBufferedAmount();
+    if (data.closing !== undefined) {
+      this.#finishClose(ws, data, buffered, performance.now());
+      return;
+    }
     const st = data.delivery;
     if (st === undefined || !st.conflating) return;
-    const buffered = ws.getBufferedAmount();
     progress(st, buffered, performance.now());
     if (buffered <= this.#lowWater) this.#catchUp(ws, data, st);
   }
@@ -128,48 +123,52 @@ export class Conflation {
     const st = data.delivery;
     if (st === undefined) return;
     st.throttle.stop();
-    if (st.conflating) {
-      st.conflating = false;
-      this.#core.connections.conflatingNow--;
-    }
+    this.#stopConflating(st);
   }
 
   /**
-   * After a `subscribe`'s replies (subscribed, then snapshot or replay) on a
-   * socket that is or becomes throttled or conflated: records the request's
-   * symbols and throttle (latest wins) and re-arranges topics and timers.
+   * After a `subscribe`'s replies, on a socket that is or becomes throttled or conflated:
+   * the request's symbols and throttle (latest wins), their topics and timers only.
    */
   subscribed(
     ws: StreamSocket,
     data: StreamSocketData,
     symbols: readonly string[],
-    throttleMs: number,
+    requestedMs: number,
   ): void {
     const st = this.#stateOf(ws, data);
-    this.#detach(ws, data, st);
+    const ms = quantiseThrottle(requestedMs);
     const table = this.#core.pipeline.symbols;
     const wantsAll = symbols.includes(ALL_SYMBOLS);
+    // Named topics are in use only without "*" and while not conflated.
+    const namedTopics = !data.all && !wantsAll && !st.conflating;
     // The replies just sent brought the client up to date on these.
     if (wantsAll) for (const e of table.entries) st.ledger.markSynced(e);
     for (const s of symbols) {
       if (s === ALL_SYMBOLS) continue;
-      data.symbols.add(s);
       const e = table.get(s);
       if (e !== undefined) st.ledger.markSynced(e);
+      const wasLive = data.symbols.has(s) && st.throttle.msFor(s) === 0;
+      data.symbols.add(s);
+      st.throttle.setNamed(s, ms);
+      if (!namedTopics || wasLive === (ms === 0)) continue;
+      if (ms === 0) ws.subscribe(symbolTopic(data, s));
+      else ws.unsubscribe(symbolTopic(data, s));
     }
-    if (wantsAll) data.all = true;
-    st.throttle.set(symbols, throttleMs);
-    this.#attach(ws, data, st);
+    if (wantsAll) this.#holdAll(ws, data, st, ms);
   }
 
   /** An `unsubscribe` on a socket with DeliveryState (the caller replies). */
   unsubscribed(ws: StreamSocket, data: StreamSocketData, symbols: readonly string[]): void {
     const st = this.#stateOf(ws, data);
-    this.#detach(ws, data, st);
-    for (const s of symbols) if (s !== ALL_SYMBOLS) data.symbols.delete(s);
-    if (symbols.includes(ALL_SYMBOLS)) data.all = false;
-    st.throttle.remove(symbols);
-    this.#attach(ws, data, st);
+    const namedTopics = !data.all && !st.conflating;
+    for (const s of symbols) {
+      if (s === ALL_SYMBOLS || !data.symbols.delete(s)) continue;
+      const live = st.throttle.msFor(s) === 0;
+      st.throttle.removeNamed(s);
+      if (namedTopics && live) ws.unsubscribe(symbolTopic(data, s));
+    }
+    if (data.all && symbols.includes(ALL_SYMBOLS)) this.#releaseAll(ws, data, st);
   }
 
   /** `slow_consumers` for /stats. */
@@ -201,10 +200,11 @@ export class Conflation {
 
   #stateOf(ws: StreamSocket, data: StreamSocketData): DeliveryState {
     if (data.delivery !== undefined) return data.delivery;
+    const core = this.#core;
     const st: DeliveryState = {
       id: this.#nextId++,
       ip: data.ip,
-      ledger: new SentLedger(data.json, this.#core.connections, this.#core.publisher),
+      ledger: new SentLedger(data.json, this.#ids, core.connections, core.publisher),
       throttle: new Throttle((ms) => this.#tick(ws, data, ms)),
       conflating: false,
       since: 0,
@@ -216,9 +216,53 @@ export class Conflation {
     return st;
   }
 
+  /** A subscribe with "*" (throttle `ms`, quantised): the socket listens on "*" only. */
+  #holdAll(ws: StreamSocket, data: StreamSocketData, st: DeliveryState, ms: number): void {
+    const wasAll = data.all;
+    const wasLive = wasAll && st.throttle.allMs === 0;
+    data.all = true;
+    st.throttle.holdAll(ms);
+    if (st.conflating) return;
+    // Join the new topic before leaving the old ones.
+    if (ms === 0 && !wasLive) ws.subscribe(allTopic(data));
+    else if (ms > 0 && wasLive) ws.unsubscribe(allTopic(data));
+    if (!wasAll) for (const s of data.symbols) ws.unsubscribe(symbolTopic(data, s));
+  }
+
+  /**
+   * "*" dropped: named symbols go by their own topics and throttles again. The client has
+   * all of them so far if "*" was live, else what the ledger says (live ones: latest first).
+   */
+  #releaseAll(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
+    // Bus mode: this turn's wildcard updates go out before the socket leaves "*".
+    this.#core.pipeline.flushWildcard();
+    const wasLive = st.throttle.allMs === 0;
+    data.all = false;
+    st.throttle.releaseAll();
+    // Conflated: the ledger is exact already and catch-up rejoins the topics.
+    if (st.conflating) return;
+    if (wasLive) {
+      const table = this.#core.pipeline.symbols;
+      for (const s of data.symbols) {
+        const e = table.get(s);
+        if (e !== undefined) st.ledger.markSynced(e);
+      }
+    } else {
+      st.ledger.send(ws, this.#liveEntries(data, st), 0, Number.POSITIVE_INFINITY);
+      this.#scratch.length = 0;
+    }
+    this.#joinTopics(ws, data, st);
+    if (wasLive) ws.unsubscribe(allTopic(data));
+  }
+
   #enter(ws: StreamSocket, data: StreamSocketData, buffered: number, now: number): void {
     const st = this.#stateOf(ws, data);
-    this.#detach(ws, data, st);
+    // Bus mode: wildcard updates collected this turn reach the socket
+    // before it leaves the topic (the ledger counts them as sent).
+    this.#core.pipeline.flushWildcard();
+    for (const e of this.#liveEntries(data, st)) st.ledger.markSynced(e);
+    this.#scratch.length = 0;
+    this.#leaveTopics(ws, data);
     st.conflating = true;
     st.since = now;
     st.lastBuffered = buffered;
@@ -229,98 +273,126 @@ export class Conflation {
   }
 
   /**
-   * One catch-up pass: the latest update of each live symbol that advanced,
-   * until the queue passes conflateAt; once a full pass ends below low
-   * water, the socket rejoins its topics.
+   * One catch-up pass: the latest update of each live symbol that advanced, until the
+   * queue passes conflateAt; a full pass ending below low water rejoins the topics.
    */
   #catchUp(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
     const live = this.#liveEntries(data, st);
     const next = st.ledger.send(ws, live, st.cursor, this.#core.config.conflateAt);
+    this.#scratch.length = 0;
     st.cursor = next < 0 ? 0 : next;
     const buffered = ws.getBufferedAmount();
     st.lastBuffered = buffered;
     if (next >= 0 || buffered > this.#lowWater) return;
-    st.conflating = false;
-    this.#core.connections.conflatingNow--;
-    this.#attach(ws, data, st);
+    this.#stopConflating(st);
+    this.#joinTopics(ws, data, st);
   }
 
-  /** A throttle timer fired: the latest update of each symbol throttled at `ms` that advanced. */
+  /** A throttle timer fired: the latest update of each symbol of its group that advanced. */
   #tick(ws: StreamSocket, data: StreamSocketData, ms: number): void {
     const st = data.delivery;
-    if (data.closed || st === undefined || st.conflating) return;
+    if (data.closed || data.closing !== undefined || st === undefined || st.conflating) return;
+    const group = st.throttle.groupAt(ms);
+    if (group === undefined) return;
+    // Nothing published since the last full pass: nothing can have advanced.
+    const published = this.#core.pipeline.counters.ticksPublished;
+    if (group.cursor === 0 && group.stamp === published) return;
+    group.stamp = published;
     const table = this.#core.pipeline.symbols;
-    let list: readonly SymbolEntry[];
-    if (data.all) list = st.throttle.allMs === ms ? table.entries : [];
-    else list = entriesOf(table, st.throttle.namesAt(ms));
-    if (list.length === 0) return;
-    ws.cork(() => {
-      const next = st.ledger.send(ws, list, st.throttle.cursor(ms), this.#core.config.conflateAt);
-      st.throttle.setCursor(ms, next < 0 ? 0 : next);
-    });
-  }
-
-  /**
-   * Leaves every topic. Unless conflated (then the ledger is already exact),
-   * everything of the live symbols up to now is queued: the ledger says so.
-   */
-  #detach(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
-    // Bus mode: wildcard updates collected this turn must reach the socket
-    // before it leaves the topic (the ledger counts them as sent).
-    this.#core.pipeline.flushWildcard();
-    if (!st.conflating) for (const e of this.#liveEntries(data, st)) st.ledger.markSynced(e);
-    for (const topic of ws.getTopics()) ws.unsubscribe(topic);
-  }
-
-  /**
-   * Starts the throttle timers in use and, unless conflated, sends the
-   * latest update of live symbols that advanced while they were not live,
-   * then subscribes their topics (the same synchronous call).
-   */
-  #attach(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
-    // Bus mode: collected wildcard updates are in the last-value cache already.
-    this.#core.pipeline.flushWildcard();
-    st.throttle.sync(data.all);
-    if (st.conflating) return;
-    st.ledger.send(ws, this.#liveEntries(data, st), 0, Number.POSITIVE_INFINITY);
-    const json = data.json;
-    if (data.all) {
-      if (st.throttle.allMs === 0) ws.subscribe(json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC);
-      return;
+    let list: readonly SymbolEntry[] = table.entries;
+    if (!data.all) {
+      const scratch = this.#scratch;
+      for (const s of group.names) {
+        const e = table.get(s);
+        if (e !== undefined && e.seq > 0) scratch.push(e);
+      }
+      list = scratch;
     }
-    const format = json ? 'json' : 'msgpack';
-    for (const s of data.symbols) if (st.throttle.msFor(s) === 0) ws.subscribe(topicFor(s, format));
+    if (list.length > 0) {
+      ws.cork(() => {
+        const next = st.ledger.send(ws, list, group.cursor, this.#core.config.conflateAt);
+        group.cursor = next < 0 ? 0 : next;
+      });
+    }
+    this.#scratch.length = 0;
   }
 
-  /** Entries of the symbols this socket gets live (not throttled) that have had an update. */
+  /** Joins the topics of what is live: "*" or the named symbols not throttled. */
+  #joinTopics(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
+    if (data.all) {
+      if (st.throttle.allMs === 0) ws.subscribe(allTopic(data));
+    } else {
+      for (const s of data.symbols)
+        if (st.throttle.msFor(s) === 0) ws.subscribe(symbolTopic(data, s));
+    }
+  }
+
+  /** Leaves the topics in use: "*" or the named ones (a no-op for those not held). */
+  #leaveTopics(ws: StreamSocket, data: StreamSocketData): void {
+    if (data.all) ws.unsubscribe(allTopic(data));
+    else for (const s of data.symbols) ws.unsubscribe(symbolTopic(data, s));
+  }
+
+  /** Entries of the live symbols: the table's list for live "*", else #scratch (caller empties). */
   #liveEntries(data: StreamSocketData, st: DeliveryState): readonly SymbolEntry[] {
     const table = this.#core.pipeline.symbols;
-    if (data.all) return st.throttle.allMs === 0 ? table.entries : [];
-    const names: string[] = [];
-    for (const s of data.symbols) if (st.throttle.msFor(s) === 0) names.push(s);
-    return entriesOf(table, names);
+    if (data.all) return st.throttle.allMs === 0 ? table.entries : this.#scratch;
+    const scratch = this.#scratch;
+    for (const s of data.symbols) {
+      if (st.throttle.msFor(s) !== 0) continue;
+      const e = table.get(s);
+      if (e !== undefined && e.seq > 0) scratch.push(e);
+    }
+    return scratch;
   }
 
-  #close(ws: StreamSocket, data: StreamSocketData, why: string): void {
-    data.closed = true;
-    this.#core.connections.slowConsumersClosed++;
-    ws.end(CloseCode.PolicyViolation, `${ErrorCode.SlowConsumer}: ${why}`);
+  #stopConflating(st: DeliveryState): void {
+    if (!st.conflating) return;
+    st.conflating = false;
+    this.#core.connections.conflatingNow--;
   }
+
+  /**
+   * A slow consumer is closed in two steps, so that its connection slot is
+   * held as long as its queued bytes: uWS keeps a queue for about 15 s after
+   * `end()`, so ending at once freed the slot while up to maxBackpressure +
+   * 16 MiB stayed, again and again. It stops receiving and is counted at
+   * once; with its queue small it gets 1008 slow_consumer after its data;
+   * not drained that far within stallTimeoutS, the frame could not reach it
+   * anyway: close() drops the TCP connection and frees the queue at once.
+   */
+  #startClose(ws: StreamSocket, data: StreamSocketData, why: string, now: number): void {
+    data.closing = { since: now, reason: `${ErrorCode.SlowConsumer}: ${why}` };
+    this.#core.connections.slowConsumersClosed++;
+    this.#leaveTopics(ws, data);
+    const st = data.delivery;
+    if (st !== undefined) {
+      st.throttle.stop();
+      this.#stopConflating(st);
+    }
+    this.#finishClose(ws, data, ws.getBufferedAmount(), now);
+  }
+
+  #finishClose(ws: StreamSocket, data: StreamSocketData, buffered: number, now: number): void {
+    const closing = data.closing!;
+    const { maxBackpressure, stallTimeoutS } = this.#core.config;
+    if (buffered <= Math.min(this.#lowWater, Math.floor(maxBackpressure / 2))) {
+      ws.end(CloseCode.PolicyViolation, closing.reason);
+    } else if (now - closing.since >= stallTimeoutS * 1000) {
+      ws.close();
+    }
+  }
+}
+
+function allTopic(data: StreamSocketData): string {
+  return data.json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC;
+}
+
+function symbolTopic(data: StreamSocketData, symbol: string): string {
+  return topicFor(symbol, data.json ? 'json' : 'msgpack');
 }
 
 function progress(st: DeliveryState, buffered: number, now: number): void {
   if (buffered < st.lastBuffered) st.lastProgressAt = now;
   st.lastBuffered = buffered;
-}
-
-function entriesOf(
-  table: { get(name: string): SymbolEntry | undefined },
-  names: readonly string[],
-): SymbolEntry[] {
-  const out: SymbolEntry[] = [];
-  for (const s of names) {
-    const e = table.get(s);
-    if (e !== undefined && e.seq > 0) out.push(e);
-  }
-  return out;
 }

@@ -10,7 +10,12 @@
  * A socket subscribed to "*" listens on the wildcard topic only (its named
  * subscriptions are remembered but their topics left), so each update
  * reaches it once: uWS would deliver a message published to two topics of
- * one socket twice.
+ * one socket twice. Every socket also holds HOLD_TOPIC (uws-publisher.ts),
+ * so leaving a topic never drops what uWS still holds for it this turn.
+ *
+ * Control messages are budgeted per connection (control-budget.ts), and a
+ * subscribe is refused while the socket's queue is above conflateAt: its
+ * snapshot would only make a queue that is not being read longer.
  */
 import { Unpackr } from 'msgpackr';
 import type {
@@ -26,15 +31,20 @@ import { isSafeMessagePack } from '../protocol/tick-scanner.js';
 import { nowUs } from '../pipeline/clock.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
 import { TokenCheck, presentedToken } from './auth.js';
+import { ControlBudget, workTokens } from './control-budget.js';
 import type { ServerCore } from './core.js';
+import { PERSIST_MS, RateVerdict } from './rate-limit.js';
 import { acceptUpgrade, refuseUnauthorized } from './upgrade.js';
 import { type Reply, encodeReply, errorReply } from './replies.js';
 import type { SocketData, StreamSocketData } from './socket-data.js';
+import { HOLD_TOPIC } from './uws-publisher.js';
 
 const UNPACKER = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 const TEXT = new TextDecoder('utf-8', { fatal: true });
 /** Bytes a subscriber may queue past maxBackpressure before uWS itself cuts it off. */
 const BACKPRESSURE_HEADROOM = 16 * 1024 * 1024;
+/** uWS's frame cap on /stream is at least this (see maxPayloadLength below). */
+const MIN_FRAME_CAP = 1024 * 1024;
 
 type StreamSocket = WebSocket<SocketData>;
 
@@ -43,9 +53,11 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
   const tokens = config.streamToken === undefined ? undefined : new TokenCheck(config.streamToken);
   return {
     // uWS closes frames over its own cap abruptly (1006, no reason), so the
-    // cap sits at 4x the limit and frames between the two get a proper 1009
-    // payload_too_large close from the message handler.
-    maxPayloadLength: config.maxStreamFrame * 4,
+    // cap sits well above the limit and frames between the two get a proper
+    // 1009 payload_too_large close from the message handler, as the contract
+    // asks. At least 1 MiB: what it costs is one message of up to 1 MiB
+    // buffered per connection, at most once (the 1009 close follows it).
+    maxPayloadLength: Math.max(config.maxStreamFrame * 4, MIN_FRAME_CAP),
     // The periodic sweep closes a subscriber past maxBackpressure with 1008
     // slow_consumer. uWS's own cap is only a last-resort memory bound: past it
     // uWS drops the close frame and cuts the socket (1006, uncounted). One
@@ -92,6 +104,11 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
         initial,
         ip,
         closed: false,
+        budget:
+          config.controlRate > 0
+            ? new ControlBudget(config.controlRate, config.controlBurst, performance.now())
+            : undefined,
+        replyAllowance: 0,
       };
       acceptUpgrade(res, req, context, data);
     },
@@ -100,16 +117,23 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
       sockets.add(ws);
       connections.subscribers++;
       core.admission.opened(ws.getUserData().ip);
+      // Never published; keeps the socket from leaving its last topic (see HOLD_TOPIC).
+      ws.subscribe(HOLD_TOPIC);
       const data = ws.getUserData() as StreamSocketData;
       if (typeof data.initial === 'string') {
         reply(ws, errorReply(ErrorCode.BadRequest, `symbols query parameter: ${data.initial}`));
       } else if (data.initial !== undefined) {
-        subscribe(core, ws, data, data.initial);
+        const now = performance.now();
+        if (admit(ws, data, 1 + workTokens(subscribeWork(core, data, data.initial)), now)) {
+          subscribe(core, ws, data, data.initial);
+        }
       }
     },
 
     message(ws: StreamSocket, message: ArrayBuffer, isBinary: boolean): void {
       const data = ws.getUserData() as StreamSocketData;
+      // Being closed as a slow consumer: nothing more is read or answered.
+      if (data.closing !== undefined) return;
       if (message.byteLength > config.maxStreamFrame) {
         ws.end(
           CloseCode.MessageTooBig,
@@ -117,6 +141,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
         );
         return;
       }
+      const now = performance.now();
       const decoded = decodeControl(message, isBinary);
       if (typeof decoded === 'string') {
         reply(ws, errorReply(ErrorCode.BadRequest, decoded));
@@ -130,9 +155,23 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
       const request = parsed.request;
       switch (request.op) {
         case 'subscribe':
+          // A snapshot on top of a queue that is not being read only makes
+          // the queue longer: refused until it drains (conflateAt).
+          if (ws.getBufferedAmount() > config.conflateAt) {
+            refuse(
+              ws,
+              data,
+              now,
+              `subscribe refused while over ${config.conflateAt} bytes are queued for you`,
+            );
+            return;
+          }
+          if (!admit(ws, data, 1 + workTokens(subscribeWork(core, data, request.symbols)), now))
+            return;
           subscribe(core, ws, data, request.symbols, request.since, request.throttle);
           break;
         case 'unsubscribe':
+          if (!admit(ws, data, 1 + workTokens(unsubscribeWork(data, request.symbols)), now)) return;
           unsubscribe(core, ws, data, request.symbols);
           break;
         case 'ping':
@@ -181,6 +220,52 @@ function decodeControl(message: ArrayBuffer, isBinary: boolean): { value: unknow
   }
 }
 
+/**
+ * Takes `cost` control tokens (see control-budget.ts). When there are too
+ * few, answers rate_limited (the message is not applied), or closes the
+ * connection with 1008 when it has been over its budget for PERSIST_MS.
+ */
+function admit(ws: StreamSocket, data: StreamSocketData, cost: number, now: number): boolean {
+  const budget = data.budget;
+  if (budget === undefined || cost === 0) return true;
+  const verdict = budget.take(cost, now);
+  if (verdict === RateVerdict.Ok) return true;
+  answerRefusal(ws, verdict, 'over the subscribe/unsubscribe budget (--control-rate): not applied');
+  return false;
+}
+
+/** A control message refused for another reason than its tokens: it counts as a refusal. */
+function refuse(ws: StreamSocket, data: StreamSocketData, now: number, why: string): void {
+  const verdict = data.budget?.refuse(now) ?? RateVerdict.Refused;
+  answerRefusal(ws, verdict, why);
+}
+
+function answerRefusal(ws: StreamSocket, verdict: RateVerdict, why: string): void {
+  if (verdict === RateVerdict.Close) {
+    ws.end(
+      CloseCode.PolicyViolation,
+      `${ErrorCode.RateLimited}: control messages refused for ${PERSIST_MS / 1000} s`,
+    );
+    return;
+  }
+  reply(ws, errorReply(ErrorCode.RateLimited, why));
+}
+
+/** Symbols a subscribe makes the server touch: its snapshot, and named topics left for "*". */
+function subscribeWork(
+  core: ServerCore,
+  data: StreamSocketData,
+  symbols: readonly string[],
+): number {
+  if (!symbols.includes(ALL_SYMBOLS)) return symbols.length;
+  return symbols.length + core.pipeline.symbols.size + (data.all ? 0 : data.symbols.size);
+}
+
+/** Symbols an unsubscribe makes the server touch: dropping "*" rejoins the named topics. */
+function unsubscribeWork(data: StreamSocketData, symbols: readonly string[]): number {
+  return symbols.length + (data.all && symbols.includes(ALL_SYMBOLS) ? data.symbols.size : 0);
+}
+
 function reply(ws: StreamSocket, message: Reply): void {
   const json = (ws.getUserData() as StreamSocketData).json;
   ws.send(encodeReply(message, json), !json);
@@ -210,17 +295,31 @@ function subscribe(
   }
   const json = data.json;
   const named = symbols.filter((s) => s !== ALL_SYMBOLS);
+  // Bus mode: the wildcard updates collected this turn go out before
+  // `subscribed` (a "*" socket would otherwise get them between `subscribed`
+  // and the snapshot, which holds them too).
+  core.pipeline.flushWildcard();
+  let sent: Uint8Array | string | null;
   if (since === undefined) {
     // 1. subscribed, 2. snapshot
     reply(ws, { op: 'subscribed', symbols });
-    ws.send(core.pipeline.snapshot(named, wantsAll, json), !json);
+    sent = core.pipeline.snapshot(named, wantsAll, json);
   } else {
     // With `since`: the missed updates from history instead of the snapshot
     // when every gap is still there (see Pipeline.replay), else the snapshot.
-    const replay = core.pipeline.replay(named, wantsAll, since, json, core.config.maxBackpressure);
+    // A replay is bounded by conflateAt in the connection's format: a larger
+    // one would be conflated at once (JSON runs larger than the MessagePack
+    // the pipeline measures, so its output is measured again).
+    const limit = Math.min(core.config.conflateAt, core.config.maxBackpressure);
+    let replay = core.pipeline.replay(named, wantsAll, since, json, limit);
+    if (typeof replay === 'string' && Buffer.byteLength(replay) > limit) replay = undefined;
     reply(ws, { op: 'subscribed', symbols, recovered: replay !== undefined });
-    if (replay === undefined) ws.send(core.pipeline.snapshot(named, wantsAll, json), !json);
-    else if (replay !== null) ws.send(replay, !json);
+    sent = replay === undefined ? core.pipeline.snapshot(named, wantsAll, json) : replay;
+  }
+  if (sent !== null) {
+    ws.send(sent, !json);
+    // It may take the queue past maxBackpressure until it drains (conflation.ts).
+    data.replyAllowance += typeof sent === 'string' ? Buffer.byteLength(sent) : sent.length;
   }
   // Throttled or conflated subscribers: topics and timers are managed by
   // conflation.ts from the first time (same synchronous call).
@@ -229,17 +328,17 @@ function subscribe(
     return;
   }
   // 3. live updates from now on
-  for (const s of symbols) {
-    if (s === ALL_SYMBOLS) continue;
-    if (!data.symbols.has(s)) {
-      data.symbols.add(s);
-      if (!data.all && !wantsAll) ws.subscribe(topicFor(s, json ? 'json' : 'msgpack'));
-    }
-  }
+  const format = json ? 'json' : 'msgpack';
   if (wantsAll && !data.all) {
     data.all = true;
-    for (const s of data.symbols) ws.unsubscribe(topicFor(s, json ? 'json' : 'msgpack'));
+    // Join "*" before leaving the named topics.
     ws.subscribe(json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC);
+    for (const s of data.symbols) ws.unsubscribe(topicFor(s, format));
+  }
+  for (const s of named) {
+    if (data.symbols.has(s)) continue;
+    data.symbols.add(s);
+    if (!data.all) ws.subscribe(topicFor(s, format));
   }
 }
 
@@ -264,8 +363,9 @@ function unsubscribe(
     // "*" (its named topics had them published already).
     core.pipeline.flushWildcard();
     data.all = false;
-    ws.unsubscribe(data.json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC);
+    // Join the named topics before leaving "*".
     for (const s of data.symbols) ws.subscribe(topicFor(s, format));
+    ws.unsubscribe(data.json ? ALL_JSON_TOPIC : ALL_MSGPACK_TOPIC);
   }
   reply(ws, { op: 'unsubscribed', symbols });
 }

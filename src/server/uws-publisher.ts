@@ -17,6 +17,18 @@ import type { Publisher } from '../pipeline/pipeline.js';
 
 const TEXT = new TextDecoder();
 
+/**
+ * A topic every /stream socket subscribes to on open and nothing is ever
+ * published to. Why: uWS holds a socket's published messages until the end
+ * of the event-loop turn, and when the socket leaves its LAST topic before
+ * then, uWS frees its subscriber record with those messages: updates
+ * published to a topic just before an unsubscribe (or a conflation detach)
+ * were lost. Holding this topic, a socket never leaves its last one. It is
+ * not a symbol topic ("m:"/"j:" prefix; `$` is not a symbol character) and
+ * is left out of the subscriber counts.
+ */
+export const HOLD_TOPIC = '$hold';
+
 export class UwsPublisher implements Publisher {
   readonly #app: TemplatedApp;
   readonly #counts = new Map<string, number>();
@@ -44,6 +56,7 @@ export class UwsPublisher implements Publisher {
   /** Called from the `subscription` handler with uWS's new count for `topic`. */
   onSubscription(topic: ArrayBuffer, newCount: number): void {
     const name = TEXT.decode(topic);
+    if (name === HOLD_TOPIC) return;
     if (newCount > 0) this.#counts.set(name, newCount);
     else this.#counts.delete(name);
   }

@@ -50,7 +50,7 @@ test('every frame is acked in order, errors first, frames counted from 1', async
   errorAt(6, 'bad_frame');
   expect(data[7]).toEqual({ op: 'ack', frame: 5, accepted: 0, rejected: 0 });
   errorAt(8, 'payload_too_large');
-  expect(data[9]).toEqual({ op: 'ack', frame: 6, accepted: 0, rejected: 0 });
+  expect(data[9]).toEqual({ op: 'ack', frame: 6, accepted: 0, rejected: 4097 });
   expect(data[10]).toEqual({ op: 'ack', frame: 7, accepted: 0, rejected: 0 });
   errorAt(11, 'bad_frame');
   expect(data[12]).toEqual({ op: 'ack', frame: 8, accepted: 0, rejected: 0 });

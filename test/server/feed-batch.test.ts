@@ -67,7 +67,7 @@ test('a batch of exactly 4096 ticks is accepted and published in full', async ()
   await sub.close();
 });
 
-test('4097 ticks: payload_too_large, nothing published, the feed stays open', async () => {
+test('4097 ticks: payload_too_large, nothing published, counted as received and rejected; the feed stays open', async () => {
   const sub = await ts.stream('symbols=FB.OVER');
   await sub.nextOp('snapshot');
   const before = await ts.stats();
@@ -76,9 +76,11 @@ test('4097 ticks: payload_too_large, nothing published, the feed stays open', as
   const err = await feed.nextData();
   expect(err).toMatchObject({ op: 'error', code: 'payload_too_large' });
   expect(typeof err.message).toBe('string');
-  expect(await feed.nextData()).toEqual({ op: 'ack', frame: 1, accepted: 0, rejected: 0 });
+  expect(await feed.nextData()).toEqual({ op: 'ack', frame: 1, accepted: 0, rejected: 4097 });
   const after = await ts.stats();
   expect(after.ticks.published).toBe(before.ticks.published);
+  expect(after.ticks.received - before.ticks.received).toBe(4097);
+  expect(after.ticks.rejected - before.ticks.rejected).toBe(4097);
   expect(after.symbols).toBe(before.symbols);
   await sub.expectNone(200);
   await all.expectNone(0);

@@ -122,6 +122,15 @@ describe('/stream frame size', () => {
     expect(close.reason.startsWith('payload_too_large')).toBe(true);
   });
 
+  test('far over the limit but under 1 MiB (uWS cap on /stream): 1009, not a cut', async () => {
+    // 64x the limit: past the old 4x cap, where uWS cut the socket without a close frame.
+    const sub = await ts.stream();
+    sub.sendText(pingOfSize(64 * MAX_STREAM_FRAME));
+    const close = await sub.waitClose();
+    expect(close.code).toBe(1009);
+    expect(close.reason.startsWith('payload_too_large')).toBe(true);
+  });
+
   test('over the limit (MessagePack subscribe with many symbols): 1009 too', async () => {
     const sub = await ts.stream();
     const symbols = Array.from({ length: 200 }, (_, i) => `LM.SYM${i}`);

@@ -367,7 +367,7 @@ describe('bad options', () => {
     [['--port', '70000'], {}],
     [['--nope'], {}],
     [[], { TICKWIRE_PORT: 'eighty' }],
-    [['--feed-token', 'short'], {}],
+    [['--feed-token', ''], {}],
   ] as [string[], Record<string, string>][])(
     '%j %j: exits non-zero with a message',
     async (args, env) => {

@@ -101,8 +101,9 @@ test('an invalid configuration is reported without the tokens given with it', as
   expect(bad.stderr()).toMatch(/invalid_config/);
   expectNoSecret(bad.stdout() + bad.stderr());
 
-  // A token that is itself invalid (too short) is not echoed either.
-  const short = spawnServer(['--host', '127.0.0.1', '--port', '0', '--feed-token', 'Qz7#w']);
+  // A token that is itself invalid (an admin token under 8 characters) is not
+  // echoed either.
+  const short = spawnServer(['--host', '127.0.0.1', '--port', '0', '--admin-token', 'Qz7#w']);
   expect((await short.exited).code).not.toBe(0);
   expect(short.stderr()).toMatch(/invalid_config/);
   expect(short.stdout() + short.stderr()).not.toContain('Qz7#w');
