@@ -32,6 +32,9 @@ describe('--nats', () => {
   it('refuses other schemes and garbage without echoing credentials', () => {
     expect(refusal({ nats: 'http://a:4222' }).code).toBe(ServerErrorCode.InvalidConfig);
     expect(refusal({ nats: 'a:4222' }).code).toBe(ServerErrorCode.InvalidConfig);
+    // The Node client has no WebSocket transport.
+    expect(refusal({ nats: 'ws://a:8080' }).code).toBe(ServerErrorCode.InvalidConfig);
+    expect(buildConfig({ nats: 'tls://a:4222' }).nats).toBe('tls://a:4222');
     const err = refusal({ nats: 'nats://user:s3cret@a:4222/x/y' });
     expect(err.code).toBe(ServerErrorCode.InvalidConfig);
     expect(err.message).not.toContain('s3cret');

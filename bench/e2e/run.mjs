@@ -628,9 +628,12 @@ const jsonRows = rows.map((r) => ({
   latency_us: r.latency_us,
   latency_from_send_us: r.latency_from_send_us,
 }));
-writeFileSync(path.join(outDir, `${base}.md`), md);
+// `--out NAME` writes bench/results/NAME.*; an absolute path is used as is.
+const outBase = path.resolve(outDir, base);
+mkdirSync(path.dirname(outBase), { recursive: true });
+writeFileSync(`${outBase}.md`, md);
 writeFileSync(
-  path.join(outDir, `${base}.json`),
+  `${outBase}.json`,
   JSON.stringify(
     {
       date: new Date().toISOString(),
@@ -644,5 +647,5 @@ writeFileSync(
     2,
   ) + '\n',
 );
-console.log(`\n${ratioLines.join('\n')}\n\nwrote bench/results/${base}.md and ${base}.json`);
+console.log(`\n${ratioLines.join('\n')}\n\nwrote ${outBase}.md and .json`);
 process.exit(0);

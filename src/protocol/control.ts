@@ -59,20 +59,25 @@ export function parseControl(value: unknown): ControlParseResult {
         }
       }
       const since = value.since;
+      // A prototype-free copy: symbols such as "toString" or "constructor"
+      // are valid, and a lookup must never find Object.prototype's members.
+      let sinceMap: Record<string, number> | undefined;
       if (since !== undefined && since !== null) {
         if (!isRecord(since)) return fail('since must be a map of symbol to sequence number');
+        sinceMap = Object.create(null) as Record<string, number>;
         for (const [k, n] of Object.entries(since)) {
           if (!isValidSymbol(k)) return fail(`since: invalid symbol ${JSON.stringify(k)}`);
           if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
             return fail(`since: ${k} must map to an integer >= 0`);
           }
+          sinceMap[k] = n;
         }
       }
       const request: ControlRequest = {
         op: 'subscribe',
         symbols,
         ...(typeof throttle === 'number' ? { throttle } : {}),
-        ...(isRecord(since) ? { since: since as Record<string, number> } : {}),
+        ...(sinceMap !== undefined ? { since: sinceMap } : {}),
       };
       return { ok: true, request };
     }

@@ -117,6 +117,7 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
       const ticket = data.acks?.open(frame);
       // 2–5. Scan, sequence, copy, publish, record: all inside the pipeline.
       const status = pipeline.process(bytes, entryMs, ticket);
+      let rejected = pipeline.rejected;
       if (status === FrameStatus.Ok) {
         if (pipeline.rejected > 0) {
           ws.send(
@@ -128,12 +129,21 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
           );
         }
       } else {
+        if (status === FrameStatus.TooLarge) {
+          // A batch of more than MAX_BATCH ticks is refused whole. Its ticks
+          // did arrive, so they count as received and rejected (as for a
+          // rate-limited frame); the scanner has already checked the header's
+          // count against the frame's length, so it cannot inflate them.
+          rejected = frameTickCount(bytes);
+          pipeline.counters.ticksReceived += rejected;
+          pipeline.counters.ticksRejected += rejected;
+        }
         const code =
           status === FrameStatus.TooLarge ? ErrorCode.PayloadTooLarge : ErrorCode.BadFrame;
         ws.send(encodeReply(errorReply(code, pipeline.scanner.frameError), false), true);
       }
-      if (ticket !== undefined) ticket.settle(pipeline.accepted, pipeline.rejected);
-      else if (data.ack) sendAck(ws, frame, pipeline.accepted, pipeline.rejected);
+      if (ticket !== undefined) ticket.settle(pipeline.accepted, rejected);
+      else if (data.ack) sendAck(ws, frame, pipeline.accepted, rejected);
     },
 
     close(ws: WebSocket<SocketData>): void {

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UpdateHistory } from '../../src/pipeline/update-history.js';
+import { MAX_STRIDE, UpdateHistory } from '../../src/pipeline/update-history.js';
 
 const bytes = (n: number, seed: number): Uint8Array =>
   Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
@@ -54,11 +54,34 @@ describe('UpdateHistory', () => {
     expect(Array.from(h.get(10)!)).toEqual(Array.from(bytes(10, 10)));
   });
 
+  it('one long update does not make every slot long: it is stored out of line', () => {
+    const h = new UpdateHistory(100);
+    const big = bytes(33_000, 7);
+    h.store(1, big, 0, big.length);
+    for (let n = 2; n <= 100; n++) h.store(n, bytes(70, n), 0, 70);
+    expect(Array.from(h.get(1)!)).toEqual(Array.from(big));
+    // The ring holds 100 slots of 128 bytes, plus the one long update.
+    expect(h.byteSize).toBe(100 * 128 + big.length);
+    // Once it leaves the ring, only the slots remain.
+    h.store(101, bytes(70, 101), 0, 70);
+    expect(h.get(1)).toBeUndefined();
+    expect(h.byteSize).toBe(100 * 128);
+  });
+
+  it('grows its stride up to MAX_STRIDE for updates that fit', () => {
+    const h = new UpdateHistory(4);
+    for (let n = 1; n <= 4; n++) h.store(n, bytes(MAX_STRIDE, n), 0, MAX_STRIDE);
+    expect(h.byteSize).toBe(4 * MAX_STRIDE);
+    const v1 = h.store(5, bytes(MAX_STRIDE, 5), 0, MAX_STRIDE);
+    const v2 = h.store(9, bytes(MAX_STRIDE, 9), 0, MAX_STRIDE);
+    expect(v1.buffer).toBe(v2.buffer);
+  });
+
   it('matches a model for random lengths, capacities and runs', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 40 }),
-        fc.array(fc.integer({ min: 1, max: 600 }), { minLength: 1, maxLength: 120 }),
+        fc.array(fc.integer({ min: 1, max: 3 * MAX_STRIDE }), { minLength: 1, maxLength: 120 }),
         (capacity, lengths) => {
           const h = new UpdateHistory(capacity);
           const model: Uint8Array[] = [];

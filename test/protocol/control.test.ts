@@ -163,16 +163,33 @@ describe('parseControl: subscribe', () => {
 
   it('accepts since with valid symbols and integers >= 0', () => {
     const since = { AAPL: 0, 'BTC-USD': 12345, 'EUR/USD': 2 ** 40 };
-    expect(ok(parseControl({ op: 'subscribe', symbols: ['AAPL'], since }))).toStrictEqual({
+    // toEqual: `since` comes back as a prototype-free copy (next test).
+    expect(ok(parseControl({ op: 'subscribe', symbols: ['AAPL'], since }))).toEqual({
       op: 'subscribe',
       symbols: ['AAPL'],
       since,
     });
-    expect(ok(parseControl({ op: 'subscribe', symbols: ['A'], since: {} }))).toStrictEqual({
+    expect(ok(parseControl({ op: 'subscribe', symbols: ['A'], since: {} }))).toEqual({
       op: 'subscribe',
       symbols: ['A'],
       since: {},
     });
+  });
+
+  it('since has no prototype: symbols named like Object members are not found in it', () => {
+    const request = ok(
+      parseControl({ op: 'subscribe', symbols: ['toString', 'constructor'], since: { AAPL: 3 } }),
+    );
+    expect(request.op).toBe('subscribe');
+    const since = request.op === 'subscribe' ? request.since! : {};
+    expect(since['toString']).toBeUndefined();
+    expect(since['constructor']).toBeUndefined();
+    expect(since['__proto__']).toBeUndefined();
+    expect(since['AAPL']).toBe(3);
+    const own = ok(
+      parseControl({ op: 'subscribe', symbols: ['toString'], since: { toString: 5 } }),
+    );
+    expect(own.op === 'subscribe' ? own.since!['toString'] : undefined).toBe(5);
   });
 
   it.each([
@@ -196,8 +213,8 @@ describe('parseControl: subscribe', () => {
     const msg = { op: 'subscribe', symbols: ['AAPL', 'MSFT'], throttle: 250, since: { AAPL: 7 } };
     const fromMsgpack = ok(parseControl(unpack(pack(msg))));
     const fromJson = ok(parseControl(JSON.parse(JSON.stringify(msg))));
-    expect(fromMsgpack).toStrictEqual(msg);
-    expect(fromJson).toStrictEqual(msg);
+    expect(fromMsgpack).toEqual(msg);
+    expect(fromJson).toEqual(msg);
   });
 });
 
