@@ -58,11 +58,12 @@ async function main(): Promise<number> {
   const workers = config.workers > 1 ? new Workers(port, config.feedToken) : undefined;
   workers?.start(config.workers);
   // The listening line comes first, so tools that wait for it read line 1.
-  process.stdout.write(`tickwire listening on http://${config.host}:${port}\n`);
+  process.stdout.write(`tickwire listening on http://${urlHost(config.host)}:${port}\n`);
   if (workers !== undefined) {
     process.stdout.write(`workers: ${config.workers} processes share port ${port} (NATS bus)\n`);
   }
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const shownHost =
+    config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : urlHost(config.host);
   if (config.feedTokenGenerated) {
     process.stdout.write(
       `feed token (generated; pass --feed-token to fix it): ${config.feedToken}\n`,
@@ -107,3 +108,8 @@ main().then(
     process.exit(1);
   },
 );
+
+/** A host as it goes in a URL: IPv6 addresses in brackets (`http://[::1]:8080`). */
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

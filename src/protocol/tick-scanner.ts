@@ -746,12 +746,27 @@ export function isSafeMessagePack(buf: Uint8Array): boolean {
   return SAFE_CHECKER.check(buf);
 }
 
+/**
+ * End of the MessagePack value that starts at `pos` (same rules as
+ * isSafeMessagePack: no ext types, nesting ≤ MAX_DEPTH, lengths that fit),
+ * or -1.
+ */
+export function skipMessagePackValue(buf: Uint8Array, pos: number): number {
+  const end = SAFE_CHECKER.skip(buf, pos);
+  return end < 0 ? -1 : end;
+}
+
 class SafeChecker {
   #buf: Uint8Array = new Uint8Array(0);
 
   check(buf: Uint8Array): boolean {
     this.#buf = buf;
     return this.#walk(0, 0) === buf.length;
+  }
+
+  skip(buf: Uint8Array, pos: number): number {
+    this.#buf = buf;
+    return this.#walk(pos, 0);
   }
 
   #walk(pos: number, depth: number): number {

@@ -20,14 +20,20 @@ import { FeedAcks } from './feed-acks.js';
 import { encodeReply, errorReply } from './replies.js';
 import type { FeedSocketData, SocketData } from './socket-data.js';
 
+/** uWS's frame cap on /feed is at least this (see maxPayloadLength below). */
+export const FEED_MIN_FRAME_CAP = 16 * 1024 * 1024;
+
 export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
   const { config, pipeline, sockets, connections, admission } = core;
   const tokens = new TokenCheck(config.feedToken);
   return {
     // uWS closes frames over its own cap abruptly (1006, no reason), so the
-    // cap sits at 4x the limit and frames between the two get a proper 1009
-    // payload_too_large close from the message handler.
-    maxPayloadLength: config.maxFeedFrame * 4,
+    // cap sits well above the limit (4x, at least 16 MiB) and frames between
+    // the two get a proper 1009 payload_too_large close from the message
+    // handler, as the wire contract asks of every close. uWS buffers a frame
+    // up to the cap before that, at most once per connection, and only for
+    // feeds that presented the token.
+    maxPayloadLength: Math.max(config.maxFeedFrame * 4, FEED_MIN_FRAME_CAP),
     maxBackpressure: config.maxBackpressure,
     idleTimeout: config.idleTimeoutS,
     sendPingsAutomatically: true,
@@ -103,14 +109,30 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
         if (count <= MAX_BATCH) {
           const verdict = data.rate.take(count, entryMs);
           if (verdict !== RateVerdict.Ok) {
-            refuseOverRate(ws, core, data, frame, count, verdict === RateVerdict.Close);
+            refuseOverRate(
+              ws,
+              core,
+              data,
+              frame,
+              count,
+              verdict === RateVerdict.Close,
+              `over ${config.feedRate} ticks/s`,
+            );
             return;
           }
         }
       }
       // Bus mode: refuse while too many ticks wait to be stored (NATS down).
       if (core.bus?.sequencer.saturated === true) {
-        refuseOverRate(ws, core, data, frame, frameTickCount(bytes), false);
+        refuseOverRate(
+          ws,
+          core,
+          data,
+          frame,
+          frameTickCount(bytes),
+          false,
+          'the bus is not taking ticks now (NATS unreachable with a full queue, or shutting down)',
+        );
         return;
       }
       // Bus mode with acks: the ack waits until the bus has stored the ticks.
@@ -157,10 +179,11 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
 }
 
 /**
- * A frame over the feed's tick rate: none of its ticks is processed. They
- * arrived, so they count as received and rejected; the feed gets a
- * rate_limited error (and its ack, accepted 0), and is closed with 1008
- * when it has stayed over its rate too long.
+ * A frame refused whole (over the feed's tick rate, or the bus not taking
+ * ticks): none of its ticks is processed. They arrived, so they count as
+ * received and rejected; the feed gets a rate_limited error saying `why`
+ * (and its ack, accepted 0), and is closed with 1008 when it has stayed
+ * over its rate too long.
  */
 function refuseOverRate(
   ws: WebSocket<SocketData>,
@@ -169,6 +192,7 @@ function refuseOverRate(
   frame: number,
   count: number,
   close: boolean,
+  why: string,
 ): void {
   const counters = core.pipeline.counters;
   counters.framesReceived++;
@@ -179,10 +203,7 @@ function refuseOverRate(
   const rate = core.config.feedRate;
   ws.send(
     encodeReply(
-      errorReply(
-        ErrorCode.RateLimited,
-        `over ${rate} ticks/s: the frame's ${count} ticks were not published`,
-      ),
+      errorReply(ErrorCode.RateLimited, `${why}: the frame's ${count} ticks were not published`),
       false,
     ),
     true,

@@ -35,7 +35,8 @@ import { ControlBudget, workTokens } from './control-budget.js';
 import type { ServerCore } from './core.js';
 import { PERSIST_MS, RateVerdict } from './rate-limit.js';
 import { acceptUpgrade, refuseUnauthorized } from './upgrade.js';
-import { type Reply, encodeReply, errorReply } from './replies.js';
+import { type Reply, encodeReply, errorReply, jsonPong, msgpackPong } from './replies.js';
+import { jsonMemberValue, msgpackMapValue } from '../protocol/echo.js';
 import type { SocketData, StreamSocketData } from './socket-data.js';
 import { HOLD_TOPIC } from './uws-publisher.js';
 
@@ -175,7 +176,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
           unsubscribe(core, ws, data, request.symbols);
           break;
         case 'ping':
-          reply(ws, { op: 'pong', id: request.id, time: nowUs() });
+          pong(ws, data, message, isBinary, request.id);
           break;
       }
     },
@@ -264,6 +265,33 @@ function subscribeWork(
 /** Symbols an unsubscribe makes the server touch: dropping "*" rejoins the named topics. */
 function unsubscribeWork(data: StreamSocketData, symbols: readonly string[]): number {
   return symbols.length + (data.all && symbols.includes(ALL_SYMBOLS) ? data.symbols.size : 0);
+}
+
+/**
+ * Answers a ping. When the request came in the connection's own encoding,
+ * the id goes back as the very bytes (or JSON text) the client sent, since
+ * decoding and re-encoding is lossy at the edges (uint64 past 2^53,
+ * `__proto__` or integer map keys); otherwise the decoded id is encoded.
+ */
+function pong(
+  ws: StreamSocket,
+  data: StreamSocketData,
+  message: ArrayBuffer,
+  isBinary: boolean,
+  id: unknown,
+): void {
+  const time = nowUs();
+  if (isBinary && !data.json) {
+    const bytes = new Uint8Array(message);
+    const span = msgpackMapValue(bytes, 'id');
+    ws.send(msgpackPong(span && bytes.slice(span[0], span[1]), time), true);
+  } else if (!isBinary && data.json) {
+    const text = TEXT.decode(message);
+    const span = jsonMemberValue(text, 'id');
+    ws.send(jsonPong(span && text.slice(span[0], span[1]), time), false);
+  } else {
+    reply(ws, { op: 'pong', id, time });
+  }
 }
 
 function reply(ws: StreamSocket, message: Reply): void {

@@ -65,7 +65,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-const LISTENING = /^tickwire listening on http:\/\/([^\s:]+):(\d+)$/m;
+const LISTENING = /^tickwire listening on http:\/\/(\[[0-9a-fA-F:.]+\]|[^\s:]+):(\d+)$/m;
 
 export interface Spawned {
   readonly child: ChildProcess;

@@ -89,6 +89,14 @@ describe('/feed frame size', () => {
     expect(await again.nextOp('ack')).toMatchObject({ frame: 1, accepted: 1 });
   });
 
+  test('far over the limit (past 4x) but under 16 MiB (uWS cap on /feed): 1009, not a cut', async () => {
+    const feed = await ts.feed();
+    feed.sendBytes(Buffer.alloc(8 * MAX_FEED_FRAME, 0x90));
+    const close = await feed.waitClose();
+    expect(close.code).toBe(1009);
+    expect(close.reason.startsWith('payload_too_large')).toBe(true);
+  });
+
   test('a text frame over the limit closes with 1009 as well', async () => {
     const feed = await ts.feed();
     feed.sendText('x'.repeat(MAX_FEED_FRAME + 100));

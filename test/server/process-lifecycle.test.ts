@@ -68,6 +68,23 @@ describe('startup output', () => {
     expect(lines(s.stdout())).toEqual([`tickwire listening on http://127.0.0.1:${s.port}`]);
   });
 
+  test('an IPv6 host is printed in brackets, so the line is a usable URL', async (ctx) => {
+    const s = await start(['--host', '::1', '--port', '0', '--feed-token', 'given-token-6']).catch(
+      (err: unknown) => err,
+    );
+    if (s instanceof Error) {
+      // No IPv6 loopback on this machine: nothing to check.
+      console.warn(`NOTICE: IPv6 listening-line test skipped: ${s.message}`);
+      ctx.skip();
+      return;
+    }
+    const line = lines((s as RunningServer).stdout())[0]!;
+    expect(line).toBe(`tickwire listening on http://[::1]:${(s as RunningServer).port}`);
+    expect(new URL(line.slice('tickwire listening on '.length)).port).toBe(
+      String((s as RunningServer).port),
+    );
+  });
+
   test('without a feed token one is generated, printed once, and works for /feed', async () => {
     const s = await start(LOCAL);
     await generatedToken(s);

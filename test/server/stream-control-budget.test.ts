@@ -63,7 +63,7 @@ test('a burst over the budget: the extra requests get rate_limited and are not a
     'an answer to the refused ones',
   );
   const refused = ops(client, 'error');
-  // Unsubscribes within the budget are silent; the others and the subscribe are refused.
+  // Unsubscribes past the budget and the subscribe are refused (the others answer `unsubscribed`).
   expect(refused.length).toBeGreaterThanOrEqual(REQUESTS - CONTROL_BURST);
   expect(refused.every((e) => e.code === 'rate_limited')).toBe(true);
   expect(client.history.at(-1)?.data).toMatchObject({ op: 'error', code: 'rate_limited' });

@@ -32,12 +32,13 @@ import {
   parseClose,
 } from '../helpers/raw-ws.js';
 import { FEED_TOKEN, type TestServer, startServer } from '../helpers/server.js';
+import { FEED_MIN_FRAME_CAP } from '../../src/server/feed-route.js';
 
-/** Small limits so that uWS's own cap (4x the limit; at least 1 MiB on /stream) is reachable. */
+/** Small limits, far below uWS's own caps (4x the limit; at least 16 MiB on /feed, 1 MiB on /stream). */
 const FEED_LIMIT = 4096;
 const STREAM_LIMIT = 1024;
-/** uWS's own frame cap: 4x the limit, and on /stream at least 1 MiB (stream-route.ts). */
-const FEED_CAP = 4 * FEED_LIMIT;
+/** uWS's own frame cap: 4x the limit, at least 16 MiB on /feed and 1 MiB on /stream. */
+const FEED_CAP = Math.max(4 * FEED_LIMIT, FEED_MIN_FRAME_CAP);
 const STREAM_CAP = Math.max(4 * STREAM_LIMIT, 1024 * 1024);
 /** Small, so that a pong backlog passes it quickly. */
 const MAX_BACKPRESSURE = 64 * 1024;
