@@ -53,6 +53,12 @@ export interface Config {
   readonly nats: string | undefined;
   /** Replicas of the JetStream stream when tickwire creates it (NATS cluster size, up to 5). */
   readonly natsReplicas: number;
+  /** Batches the JetStream stream keeps per symbol (never fewer than --history). */
+  readonly natsRetain: number;
+  /** The JetStream stream's disk bound in bytes (oldest batches go first). */
+  readonly natsMaxBytes: number;
+  /** Bytes of ticks waiting to be stored in JetStream past which feeds get rate_limited. */
+  readonly natsMaxPending: number;
   /** Processes to start sharing the port (main.ts forks them). */
   readonly workers: number;
 }
@@ -307,6 +313,33 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     help: 'replicas of the JetStream stream when tickwire creates it (default 1; 3 on a 3-node cluster)',
   },
   {
+    key: 'natsRetain',
+    flag: 'nats-retain',
+    env: 'TICKWIRE_NATS_RETAIN',
+    kind: 'int',
+    min: 1,
+    max: 100_000_000,
+    help: 'batches the JetStream stream keeps per symbol, at least --history (default 10000)',
+  },
+  {
+    key: 'natsMaxBytes',
+    flag: 'nats-max-bytes',
+    env: 'TICKWIRE_NATS_MAX_BYTES',
+    kind: 'int',
+    min: 1024 * 1024,
+    max: 2 ** 50,
+    help: 'disk bound of the JetStream stream in bytes, oldest batches dropped first (default 1073741824)',
+  },
+  {
+    key: 'natsMaxPending',
+    flag: 'nats-max-pending',
+    env: 'TICKWIRE_NATS_MAX_PENDING',
+    kind: 'int',
+    min: 1024 * 1024,
+    max: 2 ** 40,
+    help: 'bytes of ticks waiting for JetStream past which feeds get rate_limited (default 268435456)',
+  },
+  {
     key: 'workers',
     flag: 'workers',
     env: 'TICKWIRE_WORKERS',
@@ -341,6 +374,9 @@ export const DEFAULTS = Object.freeze({
   drainTimeoutS: 10,
   history: 100,
   natsReplicas: 1,
+  natsRetain: 10_000,
+  natsMaxBytes: 1024 * 1024 * 1024,
+  natsMaxPending: 256 * 1024 * 1024,
   workers: 1,
 });
 

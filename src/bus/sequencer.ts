@@ -42,6 +42,9 @@ import {
 import { Fifo } from './fifo.js';
 import { subjectFor } from './subjects.js';
 
+/** Bytes of ticks waiting to be stored past which feeds are refused (--nats-max-pending). */
+export const MAX_PENDING_BYTES = 256 * 1024 * 1024;
+
 /** A message of the log, as far as the sequencer cares. */
 export interface StoredBatch {
   readonly seq: number;
@@ -169,7 +172,7 @@ export class LogSequencer implements Sequencer {
     this.#maxBatch = options.maxBatch ?? 1024;
     this.#maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_PAYLOAD - HEADER_ROOM;
     this.#maxPending = options.maxPending ?? 1_000_000;
-    this.#maxPendingBytes = options.maxPendingBytes ?? 256 * 1024 * 1024;
+    this.#maxPendingBytes = options.maxPendingBytes ?? MAX_PENDING_BYTES;
     this.#onFailed = options.onFailed;
   }
 

@@ -51,8 +51,9 @@ export interface StreamOptions {
 
 /**
  * Creates the stream, or raises an existing one's limits to at least
- * tickwire's (a larger per-symbol count or byte bound, set by an operator
- * or a node with a longer --history, is kept). Returns its info.
+ * tickwire's (--nats-retain / --history and --nats-max-bytes; a larger
+ * per-symbol count or byte bound, set by an operator or another node, is
+ * kept). Returns its info.
  */
 export async function ensureStream(
   jsm: JetStreamManager,
@@ -82,7 +83,10 @@ export async function ensureStream(
   if (config.max_msgs_per_subject > 0 && config.max_msgs_per_subject < perSubject) {
     raise.max_msgs_per_subject = perSubject;
   }
-  if (config.max_bytes <= 0) raise.max_bytes = maxBytes;
+  // Raised, never lowered: a smaller bound would drop batches other nodes
+  // (with a larger --nats-max-bytes) still rely on; an operator lowers it
+  // with `nats stream edit`.
+  if (config.max_bytes <= 0 || config.max_bytes < maxBytes) raise.max_bytes = maxBytes;
   if (Object.keys(raise).length === 0) return info;
   return jsm.streams.update(STREAM_NAME, raise);
 }

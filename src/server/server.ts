@@ -140,6 +140,9 @@ export class TickwireServer implements ServerCore {
         servers: config.nats,
         history: config.history,
         replicas: config.natsReplicas,
+        retainPerSubject: config.natsRetain,
+        maxBytes: config.natsMaxBytes,
+        maxPendingBytes: config.natsMaxPending,
         onResync: (entry) => this.#resyncSubscribers(entry.name),
       });
     }
