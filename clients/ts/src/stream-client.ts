@@ -103,6 +103,14 @@ export class StreamClient extends Emitter<StreamClientEvents> {
   readonly #recover: boolean;
   /** A resubscribe with `since` is waiting for its `subscribed` reply. */
   #resuming = false;
+  /**
+   * Requests sent on this connection and not answered yet, oldest first. The
+   * server answers every control message with exactly one reply, in order
+   * (`subscribed`, `unsubscribed`, `pong` or `error`), so an `error` answers
+   * the oldest: a refused subscribe's symbols are forgotten, so that
+   * subscribe() can ask for them again.
+   */
+  #requests: ControlRequest[] = [];
 
   constructor(options: StreamClientOptions) {
     super();
@@ -114,6 +122,8 @@ export class StreamClient extends Emitter<StreamClientEvents> {
       query: (): Record<string, string> => (this.#format === 'json' ? { format: 'json' } : {}),
       opened: () => {
         this.#connection++;
+        this.#requests = [];
+        this.#resuming = false;
         if (this.#symbols.size > 0) this.#resubscribe();
       },
       message: (data) => this.#onMessage(data),
@@ -198,6 +208,7 @@ export class StreamClient extends Emitter<StreamClientEvents> {
     const ws = this.#conn.socket;
     if (ws === undefined) return false;
     ws.send(this.#format === 'json' ? JSON.stringify(msg) : new Uint8Array(packr.pack(msg)));
+    this.#requests.push(msg);
     return true;
   }
 
@@ -226,6 +237,7 @@ export class StreamClient extends Emitter<StreamClientEvents> {
         this.#onUpdate(msg);
         return;
       case 'subscribed':
+        this.#requests.shift();
         this.emit('subscribed', msg as unknown as SubscribedMessage);
         if (this.#resuming && typeof msg.recovered === 'boolean') {
           this.#resuming = false;
@@ -236,6 +248,7 @@ export class StreamClient extends Emitter<StreamClientEvents> {
         }
         return;
       case 'unsubscribed':
+        this.#requests.shift();
         this.emit('unsubscribed', msg as unknown as UnsubscribedMessage);
         return;
       case 'snapshot': {
@@ -245,6 +258,7 @@ export class StreamClient extends Emitter<StreamClientEvents> {
         return;
       }
       case 'pong': {
+        this.#requests.shift();
         const id = typeof msg.id === 'number' ? msg.id : -1;
         const p = this.#pings.get(id);
         if (p === undefined) return;
@@ -254,6 +268,7 @@ export class StreamClient extends Emitter<StreamClientEvents> {
         return;
       }
       case 'error':
+        this.#refused(this.#requests.shift());
         this.emit(
           'error',
           new TickwireClientError(
@@ -265,6 +280,14 @@ export class StreamClient extends Emitter<StreamClientEvents> {
       default:
         return;
     }
+  }
+
+  /** The server refused `request` (an `error` reply): a subscribe's symbols are not subscribed. */
+  #refused(request: ControlRequest | undefined): void {
+    if (request?.op !== 'subscribe') return;
+    if (request.since !== undefined) this.#resuming = false;
+    for (const s of request.symbols) this.#symbols.delete(s);
+    for (const s of [...this.#seq.keys()]) if (!this.#wants(s)) this.#seq.delete(s);
   }
 
   #onUpdate(u: unknown): void {

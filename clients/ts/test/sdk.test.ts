@@ -155,6 +155,38 @@ describe('publish / subscribe round trip', () => {
     expect(errors[0]!.code).toBe(ErrorCode.TooManySubscriptions);
     expect(() => stream.subscribe(['bad symbol'])).toThrow(TickwireClientError);
   });
+
+  it('forgets the symbols of a refused subscribe, so they can be asked for again', async () => {
+    const s = await server({ maxSubscriptions: 2 });
+    const stream = streamClient(baseUrl(s), { symbols: ['A1', 'A2'] });
+    const errors = collect(stream, 'error');
+    const subscribed = collect(stream, 'subscribed');
+    await atLeast(subscribed, 1, 'subscribed');
+    // A ping in between: replies are matched to requests in order.
+    const rtt = stream.ping();
+    stream.subscribe(['A3', 'A4']);
+    await rtt;
+    await atLeast(errors, 1, 'errors');
+    expect(errors[0]!.code).toBe(ErrorCode.TooManySubscriptions);
+    expect(stream.symbols).toEqual(['A1', 'A2']);
+    stream.unsubscribe(['A1']);
+    stream.subscribe(['A3']);
+    await atLeast(subscribed, 2, 'second subscribed');
+    expect(subscribed[1]!.symbols).toEqual(['A3']);
+    expect(stream.symbols).toEqual(['A2', 'A3']);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('forgets a subscribe refused by the control budget', async () => {
+    const s = await server({ controlRate: 1, controlBurst: 1 });
+    const stream = streamClient(baseUrl(s), { symbols: ['R1'] });
+    const errors = collect(stream, 'error');
+    await atLeast(collect(stream, 'subscribed'), 1, 'subscribed');
+    stream.subscribe(['R2']);
+    await atLeast(errors, 1, 'errors');
+    expect(errors[0]!.code).toBe(ErrorCode.RateLimited);
+    expect(stream.symbols).toEqual(['R1']);
+  });
 });
 
 describe('FeedClient batching and acks', () => {
