@@ -326,10 +326,6 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
       ],
       true,
     );
-    let progress = { delivered: 0, closed: 0 };
-    subs.on('message', (m) => {
-      if (m.type === 'progress') progress = m;
-    });
     await nextMessage(subs, 'ready', 60000);
     const cpu0 = cpuNow();
     const feedArgs = [
@@ -353,16 +349,18 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
     const done = await nextMessage(feed, 'done', (duration + 60) * 1000);
     row.ticks_sent = done.sent;
     row.expected = done.sent * subscribers;
-    // Drain: wait until everything arrived, or no progress for 3 s (max 60 s).
+    // Drain: wait until everything arrived, or the subscribers' process has
+    // received nothing for 3 s by its own clock (max 120 s). It is polled and
+    // each answer awaited, so a process busy with a backlog is never taken
+    // for a stalled one.
     const drainStart = Date.now();
-    let lastSeen = -1;
-    let lastChange = Date.now();
-    while (progress.delivered < row.expected && Date.now() - drainStart < 60000) {
+    for (;;) {
+      subs.send({ type: 'poll' });
+      const p = await nextMessage(subs, 'progress', 120000);
+      if (p.delivered >= row.expected || Date.now() - drainStart > 120000) break;
+      const idleUs = p.lastUs > 0 ? p.nowUs - p.lastUs : (Date.now() - drainStart) * 1000;
+      if (idleUs > 3_000_000) break;
       await new Promise((r) => setTimeout(r, 100));
-      if (progress.delivered !== lastSeen) {
-        lastSeen = progress.delivered;
-        lastChange = Date.now();
-      } else if (Date.now() - lastChange > 3000) break;
     }
     await new Promise((r) => setTimeout(r, 300));
     row.cpu_s = cpuNow() - cpu0;
@@ -561,7 +559,7 @@ const md = [
   `- Pinning: ${hasTaskset ? 'server on core 0, feed + subscriber processes on core 1 (`taskset -c`)' : 'none (taskset unavailable or < 2 cores)'}`,
   `- Floor (loopback TCP ping-pong round trip, node:net, 32-byte messages, cores 0↔1, measured in this run): p50 ${fmtInt(floor.p50)} µs, p99 ${fmtInt(floor.p99)} µs, p99.9 ${fmtInt(floor.p999)} µs, max ${fmtInt(floor.max)} µs`,
   `- tickwire: built \`dist/src/main.js\`, \`--max-backpressure ${BACKPRESSURE}\`; peers in \`bench/peers/\`. Ticks are \`{s, p, q, ts, sa, k}\`; \`ts\` is the intended send time (µs), \`sa\` the actual send time, \`k\` the feed's per-symbol sequence used to check order.`,
-  `- A run that lost, duplicated or reordered updates, or had a subscriber closed, is FAILED and has no figure.`,
+  `- A run that lost, duplicated or reordered updates, or had a subscriber closed, is FAILED and has no figure. After the feed stops, the driver waits until every expected update arrived, or until the subscribers' process, asked in turn, has received nothing for 3 s by its own clock (at most 120 s).`,
   `- Subscriber decode: ${decode === 'lean' ? 'lean (MessagePack updates walked by bench/e2e/lean.mjs, only s, k, ts, sa materialized; JSON and Socket.IO decode fully)' : 'full (msgpackr / JSON.parse / Socket.IO parser)'}`,
   `- Wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s`,
   '',

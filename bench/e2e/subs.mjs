@@ -171,13 +171,17 @@ for (let i = 0; i < count; i += 50) {
 }
 process.send({ type: 'ready' });
 
-const progress = setInterval(() => {
-  process.send({ type: 'progress', delivered, lastUs, closed });
-}, 200);
-
 process.on('message', (m) => {
+  // Answered from this process's own event loop, with its own clock: a busy
+  // subscriber process answers late but with a recent lastUs, so the driver
+  // never mistakes a backlog being worked through for a stall. (A 200 ms
+  // progress timer did: on a slow host its messages stopped for > 3 s while
+  // updates kept arriving, and runs were reported as lost.)
+  if (m.type === 'poll') {
+    process.send({ type: 'progress', delivered, lastUs, nowUs: nowUs(), closed });
+    return;
+  }
   if (m.type === 'summary') {
-    clearInterval(progress);
     process.send(
       {
         type: 'summary',
