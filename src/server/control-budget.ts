@@ -20,58 +20,20 @@
  *
  * A connection refused again and again, with no pause of QUIET_MS between
  * two refusals, for PERSIST_MS, is told to close (1008 `rate_limited`), as
- * feeds are (rate-limit.ts).
+ * feeds are (the TokenBucket of rate-limit.ts).
  *
  * Plain arithmetic on this per-connection object: nothing is allocated.
  */
-import { PERSIST_MS, QUIET_MS, RateVerdict } from './rate-limit.js';
+import { TokenBucket } from './rate-limit.js';
 
 /** One more token per this many symbols a subscribe or unsubscribe makes the server touch. */
 export const SYMBOLS_PER_TOKEN = 1000;
 
-export class ControlBudget {
-  /** Tokens added per millisecond. */
-  readonly #perMs: number;
-  readonly #capacity: number;
-  #tokens: number;
-  #last: number;
-  #streakStart = 0;
-  #lastRefused = Number.NEGATIVE_INFINITY;
-
+/** A /stream connection's control budget: `burst` tokens refilled at `perSecond`. */
+export class ControlBudget extends TokenBucket {
   /** `perSecond`, `burst` > 0; `nowMs` from performance.now(). Starts full. */
   constructor(perSecond: number, burst: number, nowMs: number) {
-    this.#perMs = perSecond / 1000;
-    this.#capacity = burst;
-    this.#tokens = burst;
-    this.#last = nowMs;
-  }
-
-  /** Tokens available now (after refill), for tests and diagnostics. */
-  available(nowMs: number): number {
-    return Math.min(this.#capacity, this.#tokens + (nowMs - this.#last) * this.#perMs);
-  }
-
-  /** Takes `cost` tokens at `nowMs`, all or nothing. */
-  take(cost: number, nowMs: number): RateVerdict {
-    let tokens = this.#tokens + (nowMs - this.#last) * this.#perMs;
-    if (tokens > this.#capacity) tokens = this.#capacity;
-    this.#last = nowMs;
-    if (cost <= tokens || tokens >= this.#capacity) {
-      this.#tokens = tokens - cost;
-      return RateVerdict.Ok;
-    }
-    this.#tokens = tokens;
-    return this.refuse(nowMs);
-  }
-
-  /**
-   * Records a refusal decided elsewhere (a subscribe while the queue is
-   * full): it counts towards the streak that closes the connection.
-   */
-  refuse(nowMs: number): RateVerdict {
-    if (nowMs - this.#lastRefused > QUIET_MS) this.#streakStart = nowMs;
-    this.#lastRefused = nowMs;
-    return nowMs - this.#streakStart >= PERSIST_MS ? RateVerdict.Close : RateVerdict.Refused;
+    super(perSecond, burst, nowMs);
   }
 }
 

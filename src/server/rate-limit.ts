@@ -28,7 +28,15 @@ export const QUIET_MS = 1000;
 /** A streak of refusals this long closes the feed. */
 export const PERSIST_MS = 5000;
 
-export class FeedRateLimit {
+/**
+ * A token bucket: `perSecond` tokens a second, holding at most `capacity`,
+ * full at the start. `take` is all or nothing; a cost larger than the whole
+ * bucket passes only on a full bucket, leaving it in debt, so the long-run
+ * rate still holds. Refusals with no pause of QUIET_MS between them form a
+ * streak; one that lasts PERSIST_MS answers Close. Shared by the feed rate
+ * limit and the /stream control budget (control-budget.ts).
+ */
+export class TokenBucket {
   /** Tokens added per millisecond. */
   readonly #perMs: number;
   readonly #capacity: number;
@@ -37,11 +45,11 @@ export class FeedRateLimit {
   #streakStart = 0;
   #lastRefused = Number.NEGATIVE_INFINITY;
 
-  /** `ticksPerSecond` > 0; `nowMs` from performance.now(). Starts full. */
-  constructor(ticksPerSecond: number, nowMs: number) {
-    this.#perMs = ticksPerSecond / 1000;
-    this.#capacity = ticksPerSecond;
-    this.#tokens = ticksPerSecond;
+  /** `perSecond`, `capacity` > 0; `nowMs` from performance.now(). Starts full. */
+  constructor(perSecond: number, capacity: number, nowMs: number) {
+    this.#perMs = perSecond / 1000;
+    this.#capacity = capacity;
+    this.#tokens = capacity;
     this.#last = nowMs;
   }
 
@@ -50,19 +58,35 @@ export class FeedRateLimit {
     return Math.min(this.#capacity, this.#tokens + (nowMs - this.#last) * this.#perMs);
   }
 
-  /** Takes `count` tokens for a frame arriving at `nowMs` (performance.now()). */
-  take(count: number, nowMs: number): RateVerdict {
+  /** Takes `cost` tokens at `nowMs` (performance.now()), all or nothing. */
+  take(cost: number, nowMs: number): RateVerdict {
     let tokens = this.#tokens + (nowMs - this.#last) * this.#perMs;
     if (tokens > this.#capacity) tokens = this.#capacity;
     this.#last = nowMs;
-    if (count <= tokens || tokens >= this.#capacity) {
-      this.#tokens = tokens - count;
+    if (cost <= tokens || tokens >= this.#capacity) {
+      this.#tokens = tokens - cost;
       return RateVerdict.Ok;
     }
     this.#tokens = tokens;
+    return this.refuse(nowMs);
+  }
+
+  /**
+   * Records a refusal (made by `take`, or decided elsewhere): it counts
+   * towards the streak that closes the connection.
+   */
+  refuse(nowMs: number): RateVerdict {
     if (nowMs - this.#lastRefused > QUIET_MS) this.#streakStart = nowMs;
     this.#lastRefused = nowMs;
     return nowMs - this.#streakStart >= PERSIST_MS ? RateVerdict.Close : RateVerdict.Refused;
+  }
+}
+
+/** A feed's tick rate limit: one second's worth of ticks is the burst; a frame costs its ticks. */
+export class FeedRateLimit extends TokenBucket {
+  /** `ticksPerSecond` > 0; `nowMs` from performance.now(). Starts full. */
+  constructor(ticksPerSecond: number, nowMs: number) {
+    super(ticksPerSecond, ticksPerSecond, nowMs);
   }
 }
 
