@@ -402,8 +402,12 @@ async function run({ server, scenario, subscribers, symbols, mode, rate, duratio
 
 const servers = Object.keys(SERVERS).filter((s) => s !== 'tickwire-nats' || natsAvailable);
 // `--quick` must finish in under a minute here, build included: each run
-// costs ~2.5 s of process start-up, connect and drain besides its load, so
-// the quick matrix is 12 short runs (17 longer ones measured 69 s).
+// costs 2.5-4 s of process start-up, connect and drain besides its load, so
+// the quick matrix is 10 short runs: fan-out against every peer (the ratio
+// targets), latency for tickwire, raw uWS and NATS only (the floor and hop
+// targets), ingest for tickwire and raw uWS. bench:quick compiles only the
+// server (`npm install` built the rest): 7 s instead of 16 s of build. With
+// 13 runs and the full build it took 76 s on a slow day (2026-12-04).
 const fanDuration = quick ? 1 : 3;
 const latDuration = quick ? 1.5 : 4;
 // Bound expected deliveries per fan-out run: the subscribers share one core.
@@ -465,9 +469,12 @@ if (wants('fanout'))
             budget: Math.floor(fanBudget / subscribers),
           }),
         );
+const QUICK_LATENCY_SERVERS = ['tickwire', 'tickwire-nats', 'uws-raw'];
 if (wants('latency'))
   for (const [rate, subscribers] of latMatrix)
-    for (const server of matrixServers)
+    for (const server of quick
+      ? matrixServers.filter((s) => QUICK_LATENCY_SERVERS.includes(s))
+      : matrixServers)
       if (server !== 'tickwire-nats' || !natsSkips('latency', subscribers))
         rows.push(
           await run({
