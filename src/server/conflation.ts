@@ -212,6 +212,10 @@ export class Conflation {
       lastProgressAt: 0,
       cursor: 0,
     };
+    // A socket that joined "*" live before it needed this state (the plain
+    // subscribe path): its throttle starts out holding "*", or a named
+    // throttle would tick and send what "*" delivers already.
+    if (data.all) st.throttle.holdAll(0);
     data.delivery = st;
     return st;
   }
