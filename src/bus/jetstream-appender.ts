@@ -35,7 +35,7 @@ export const NO_RESPONDERS = 503;
 /** The append was not answered in time (NATS unreachable or slow). */
 export const APPEND_TIMED_OUT = -1;
 /** The message (payload and headers) is larger than the server's max_payload: refused by nats.js. */
-export const APPEND_TOO_LARGE = -2;
+const APPEND_TOO_LARGE = -2;
 /** JetStream: the message is larger than the stream's max_msg_size. */
 const JS_MESSAGE_TOO_LARGE = 10054;
 

@@ -5,7 +5,6 @@
  * sequence, `last_by_subj`).
  */
 import { type JetStreamManager, NatsError } from 'nats';
-import { checkBatch, batchLastN } from '../pipeline/update-batch.js';
 import {
   AppendError,
   type JetStreamAppender,
@@ -13,14 +12,11 @@ import {
 } from './jetstream-appender.js';
 import type { SequencedLog, StoredBatch } from './sequencer.js';
 import { STREAM_NAME } from './stream.js';
-import { symbolOf } from './subjects.js';
 
 /** JetStream API error: wrong last sequence for the subject. */
 const JS_WRONG_LAST_SEQUENCE = 10071;
 /** JetStream API error: no message found. */
 const JS_NO_MESSAGE_FOUND = 10037;
-
-const ENCODER = new TextEncoder();
 
 export function jetStreamLog(
   appender: () => JetStreamAppender | undefined,
@@ -53,12 +49,5 @@ export function jetStreamLog(
     last: (subject) => get({ last_by_subj: subject }),
     isConflict: (err) => err instanceof AppendError && err.errCode === JS_WRONG_LAST_SEQUENCE,
     isPermanent: isPermanentAppendError,
-    lastN: (payload, subject) => {
-      const symbol = symbolOf(subject);
-      if (symbol === undefined) return undefined;
-      return checkBatch(payload, ENCODER.encode(symbol)) === undefined
-        ? batchLastN(payload)
-        : undefined;
-    },
   };
 }

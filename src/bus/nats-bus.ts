@@ -43,13 +43,11 @@ import { batchFirstN, checkBatch } from '../pipeline/update-batch.js';
 import { isValidSymbol } from '../protocol/control.js';
 import { JetStreamAppender } from './jetstream-appender.js';
 import { jetStreamLog } from './jetstream-log.js';
-import { DEFAULT_MAX_PAYLOAD, LogSequencer } from './sequencer.js';
+import { DEFAULT_MAX_PAYLOAD, LogSequencer, type SequencedLog } from './sequencer.js';
 import { JS_STREAM_NOT_FOUND, STREAM_NAME, ensureStream } from './stream.js';
 import { ALL_SUBJECTS, subjectFor, symbolOf } from './subjects.js';
 
 const APPEND_TIMEOUT_MS = 2000;
-/** JetStream API error: no message found. */
-const JS_NO_MESSAGE_FOUND = 10037;
 /** How often the stream is checked; also how long it may be ahead of this node with nothing arriving before the consumer is recreated. */
 const WATCHDOG_MS = 2000;
 const CONSUMER_CREATE_TIMEOUT_MS = 5000;
@@ -113,6 +111,8 @@ export class NatsBus {
   readonly #pipeline: Pipeline;
   readonly #options: NatsBusOptions;
   readonly sequencer: LogSequencer;
+  /** The sequencer's log; the watchdog reads the stream through it too. */
+  readonly #log: SequencedLog;
   /** Subject → entry, for subjects that delivered a valid batch. */
   readonly #entries = new Map<string, SymbolEntry>();
   readonly #warned = new Map<string, { at: number; skipped: number }>();
@@ -150,24 +150,20 @@ export class NatsBus {
     this.#pipeline = pipeline;
     this.#options = options;
     const nodeId = randomBytes(6).toString('base64url');
-    this.sequencer = new LogSequencer(
-      jetStreamLog(
-        () => this.#appender,
-        () => this.#jsm,
-      ),
-      {
-        nodeId,
-        ...(options.maxPendingBytes === undefined
-          ? {}
-          : { maxPendingBytes: options.maxPendingBytes }),
-        onFailed: (ticks, reason) => this.#onFailed(ticks, reason),
-      },
+    this.#log = jetStreamLog(
+      () => this.#appender,
+      () => this.#jsm,
     );
+    this.sequencer = new LogSequencer(this.#log, {
+      nodeId,
+      ...(options.maxPendingBytes === undefined
+        ? {}
+        : { maxPendingBytes: options.maxPendingBytes }),
+      onFailed: (ticks, reason) => this.#onFailed(ticks, reason),
+    });
     // Nothing is numbered before the node has read the stream.
     this.sequencer.hold();
     pipeline.sequencer = this.sequencer;
-    pipeline.onDiscontinuity = (entry, lastN, firstN) =>
-      this.#onDiscontinuity(entry, lastN, firstN);
   }
 
   /** Connected to NATS, the stream there, and caught up with it. */
@@ -241,9 +237,7 @@ export class NatsBus {
   async #teardown(): Promise<void> {
     clearInterval(this.#watchdog);
     this.#watchdog = undefined;
-    this.#consumerGen++;
-    this.#messages?.stop();
-    this.#messages = undefined;
+    this.#stopConsumer();
     this.#appender?.close();
     this.#appender = undefined;
     this.#jsm = undefined;
@@ -282,9 +276,7 @@ export class NatsBus {
       (info.created !== this.#streamCreated || info.state.last_seq < this.#lastSeen)
     ) {
       // Not the stream this node read: nothing of the old one is coming.
-      this.#consumerGen++;
-      this.#messages?.stop();
-      this.#messages = undefined;
+      this.#stopConsumer();
       this.#streamResets++;
       this.#lastSeen = 0;
       this.sequencer.logReset();
@@ -340,9 +332,8 @@ export class NatsBus {
   async #consume(): Promise<void> {
     const js = this.#js;
     if (js === undefined || this.#closing) return;
-    const gen = ++this.#consumerGen;
-    this.#messages?.stop();
-    this.#messages = undefined;
+    this.#stopConsumer();
+    const gen = this.#consumerGen;
     const start = this.#lastSeen + 1;
     const consumer = await js.consumers.get(
       STREAM_NAME,
@@ -392,13 +383,7 @@ export class NatsBus {
         // Ahead of us with nothing arriving: a stalled consumer, unless what
         // is left after lastSeen was deleted (the last sequence stays), in
         // which case there is nothing to wait for.
-        // (nats.js 2.29 types MsgRequest without next_by_subj; the server has it since 2.9.)
-        const query = { next_by_subj: ALL_SUBJECTS, seq: this.#lastSeen + 1 };
-        const next = await jsm.streams.getMessage(STREAM_NAME, query).catch((err: unknown) => {
-          if (err instanceof NatsError && err.api_error?.err_code === JS_NO_MESSAGE_FOUND)
-            return undefined;
-          throw err;
-        });
+        const next = await this.#log.next(ALL_SUBJECTS, this.#lastSeen);
         if (next !== undefined) void this.#restartConsumer('stalled');
         else if (!this.#caughtUp && this.#streamReady) {
           this.#catchUpTo = this.#lastSeen;
@@ -483,12 +468,15 @@ export class NatsBus {
         this.sequencer.observeForeign(entry, seq);
         return;
       }
-      // The consumer never repeats a message (filtered by stream sequence),
-      // so a batch at or below the symbol's n is not a redelivery: the
-      // numbering went back (a new stream, numbered on by a node that knew
-      // less). Resync like a gap, and restart the symbol's numbering here.
+      // A batch that does not follow the symbol's last n: a gap (the stream
+      // dropped updates before this node read them), or numbering that went
+      // back (the consumer never repeats a message, so that is a new stream,
+      // numbered on by a node that knew less). Subscribers must not see the
+      // jump: they are resynced first, and the symbol's numbering and
+      // history restart at the batch. A symbol this node has no update of
+      // yet (start-up) takes any first n.
       const firstN = batchFirstN(data);
-      if (entry.seq > 0 && firstN <= entry.seq) {
+      if (entry.seq > 0 && firstN !== entry.seq + 1) {
         this.#onDiscontinuity(entry, entry.seq, firstN);
         entry.seq = firstN - 1;
       }
@@ -517,6 +505,13 @@ export class NatsBus {
     }
     this.#entries.set(subject, created);
     this.#deliver(subject, seq, data);
+  }
+
+  /** Stops the stream consumer; a new generation makes its late callbacks no-ops. */
+  #stopConsumer(): void {
+    this.#consumerGen++;
+    this.#messages?.stop();
+    this.#messages = undefined;
   }
 
   #bad(subject: string, seq: number, why: string): void {

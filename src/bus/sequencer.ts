@@ -37,6 +37,7 @@ import {
   type PendingTick,
   UPDATE_OVERHEAD_MAX,
   batchLastN,
+  checkBatch,
   encodeBatch,
 } from '../pipeline/update-batch.js';
 import { Fifo } from './fifo.js';
@@ -69,8 +70,6 @@ export interface SequencedLog {
   isConflict(err: unknown): boolean;
   /** Whether an append error will come back however often the batch is retried. */
   isPermanent(err: unknown): boolean;
-  /** The numbering a stored batch carries (its last n), or undefined if it is not one of ours. */
-  lastN(payload: Uint8Array, subject: string): number | undefined;
 }
 
 interface QueuedTick extends PendingTick {
@@ -88,6 +87,8 @@ interface InFlight {
 
 class Lane {
   readonly subject: string;
+  /** The symbol's UTF-8 bytes (to check a stored batch is one of ours). */
+  readonly symbol: Uint8Array;
   /** Sequence number of the symbol's last stored update, as far as known. */
   lastN = 0;
   /** Log sequence of the symbol's last stored batch, as far as known. */
@@ -99,6 +100,7 @@ class Lane {
 
   constructor(entry: SymbolEntry) {
     this.subject = subjectFor(entry.name);
+    this.symbol = entry.bytes;
   }
 
   /** Moves the known position forward (never back). */
@@ -131,7 +133,7 @@ const MAX_RETRY_DELAY_MS = 2000;
  * headers (Nats-Msg-Id: node id + subject + counter, the expected sequence),
  * about 160 bytes with the longest symbol; max_payload counts them.
  */
-export const HEADER_ROOM = 512;
+const HEADER_ROOM = 512;
 /** nats-server's default max_payload. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Bytes a queued tick costs beyond its body (object, array slot), roughly. */
@@ -450,8 +452,8 @@ export class LogSequencer implements Sequencer {
     } else {
       lane.lastSeq = last.seq;
       // A foreign message as the subject's last carries no numbering: keep ours.
-      const n = this.#log.lastN(last.payload, lane.subject);
-      if (n !== undefined) lane.lastN = n;
+      if (checkBatch(last.payload, lane.symbol) === undefined)
+        lane.lastN = batchLastN(last.payload);
     }
     // Renumber after what is stored: the batch's ticks go back first.
     lane.queue.unshiftAll(f.ticks);

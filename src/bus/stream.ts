@@ -31,7 +31,7 @@ export const RETAIN_PER_SUBJECT = 10_000;
 /** Disk bound of the stream when tickwire creates it or finds it unbounded. */
 export const STREAM_MAX_BYTES = 1024 * 1024 * 1024;
 /** JetStream's de-duplication window for appends (message ids). */
-export const DUPLICATE_WINDOW_MS = 120_000;
+const DUPLICATE_WINDOW_MS = 120_000;
 
 /** JetStream API error: stream name already in use (with another configuration). */
 const JS_STREAM_NAME_IN_USE = 10058;

@@ -124,13 +124,6 @@ export class Pipeline {
   readonly #wildcard: WildcardBatcher;
   /** Set in bus mode (NATS): numbering and publishing happen on delivery. */
   sequencer: Sequencer | undefined;
-  /**
-   * Bus mode: told, before deliverBatch hands out a batch, that the batch
-   * skips numbers after the symbol's last update (`lastN`): updates this
-   * node never read. The symbol's subscribers must not see the jump (see
-   * deliverBatch).
-   */
-  onDiscontinuity: ((entry: SymbolEntry, lastN: number, firstN: number) => void) | undefined;
   /** Symbol entry of each valid tick of the current frame. */
   readonly #entryOf: (SymbolEntry | undefined)[];
   /** JSON of the current frame's updates for the wildcard topic (reused). */
@@ -300,22 +293,14 @@ export class Pipeline {
    * history and published to its topics; the new ones go to the wildcard
    * topic as one frame. Latency is recorded from each update's `r` (the
    * receiving node's stamp) to now. Returns the number of updates delivered.
-   *
-   * A batch that skips numbers (the stream dropped updates before this node
-   * read them) would hand subscribers a jump in `n`: `onDiscontinuity` is
-   * told first (the server closes the symbol's subscribers, who resubscribe
-   * with `since` and get a snapshot); the symbol's history then restarts at
-   * the batch. A symbol this node has no update of yet (start-up) takes any
-   * first n.
+   * A batch that does not follow the symbol's last n (a gap, or numbering
+   * that went back) is the bus's to handle before it calls this (see
+   * NatsBus#deliver): the subscribers must not see the jump.
    */
   deliverBatch(entry: SymbolEntry, batch: Uint8Array): number {
     const publisher = this.#publisher;
     const count = batchCount(batch);
     const firstN = batchFirstN(batch);
-    if (entry.seq > 0 && firstN > entry.seq + 1) {
-      this.onDiscontinuity?.(entry, entry.seq, firstN);
-      entry.seq = firstN - 1;
-    }
     const wantAll = publisher.subscribers(ALL_MSGPACK_TOPIC) > 0;
     const wantAllJson = publisher.subscribers(ALL_JSON_TOPIC) > 0;
     const wildcard = this.#wildcard;

@@ -16,7 +16,7 @@ import { writeMapHeader, writeSeqAndTime, writeU32 } from './update-writer.js';
 
 export const BATCH_HEADER = 12;
 /** Bytes `n` and `r` add to a tick at most: "n" uint64 and "r" uint64. */
-export const SEQ_AND_TIME_MAX = 22;
+const SEQ_AND_TIME_MAX = 22;
 /** Bytes a tick's body takes in a batch beyond itself, at most: length, map16 header, n and r. */
 export const UPDATE_OVERHEAD_MAX = 4 + 3 + SEQ_AND_TIME_MAX;
 /**
@@ -54,7 +54,7 @@ export interface PendingTick {
 /** Encodes `ticks` numbered from `firstN` as one batch. */
 export function encodeBatch(ticks: readonly PendingTick[], firstN: number): Uint8Array {
   let size = BATCH_HEADER;
-  for (const t of ticks) size += 4 + 3 + t.body.length + SEQ_AND_TIME_MAX;
+  for (const t of ticks) size += UPDATE_OVERHEAD_MAX + t.body.length;
   const out = new Uint8Array(size);
   writeU32(out, 0, ticks.length);
   writeU32(out, 4, Math.floor(firstN / 4294967296));
