@@ -20,13 +20,16 @@ export class SymbolEntry {
   readonly hash: number;
   readonly msgpackTopic: string;
   readonly jsonTopic: string;
+  /** Index in its symbol table, which only appends (small and dense: per-symbol arrays key on it). */
+  readonly id: number;
   /** Sequence number of the last update (0: none yet). */
   seq = 0;
   /** The last updates (the last-value cache and the recovery history). */
   readonly history: UpdateHistory;
 
-  constructor(name: string, bytes: Uint8Array, hash: number, history = 1) {
+  constructor(name: string, bytes: Uint8Array, hash: number, history = 1, id = 0) {
     this.name = name;
+    this.id = id;
     this.bytes = bytes;
     this.hash = hash;
     this.msgpackTopic = topicFor(name, 'msgpack');
@@ -102,7 +105,13 @@ export class SymbolTable {
     }
     if (this.#entries.length >= this.maxSymbols) return undefined;
     const bytes = buf.slice(start, start + len);
-    const entry = new SymbolEntry(TEXT.decode(bytes), bytes, hash, this.history);
+    const entry = new SymbolEntry(
+      TEXT.decode(bytes),
+      bytes,
+      hash,
+      this.history,
+      this.#entries.length,
+    );
     this.#entries.push(entry);
     this.#byName.set(entry.name, entry);
     slots[i] = this.#entries.length;

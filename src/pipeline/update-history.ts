@@ -29,10 +29,13 @@ export class UpdateHistory {
   #buf = new Uint8Array(INITIAL_STRIDE);
   /** A DataView over #buf, replaced with it (word copies, see store). */
   #bufView = new DataView(this.#buf.buffer);
+  /**
+   * Length of each slot's update (-1: none). A slot is out of line (its
+   * view is its own buffer) exactly when its length exceeds the stride,
+   * which never shrinks.
+   */
   #lens = new Int32Array(1).fill(-1);
   #views: (Uint8Array | undefined)[] = [undefined];
-  /** 1 where the slot's update lives out of line (its view is its own buffer). */
-  #outOfLine = new Uint8Array(1);
   /** Sequence number of the oldest update held (0: none). */
   #first = 0;
   /** Sequence number of the newest update held (0: none). */
@@ -97,12 +100,7 @@ export class UpdateHistory {
       const own = src.slice(start, end);
       this.#views[idx] = own;
       this.#lens[idx] = len;
-      this.#outOfLine[idx] = 1;
       return own;
-    }
-    if (this.#outOfLine[idx] === 1) {
-      this.#outOfLine[idx] = 0;
-      this.#views[idx] = undefined;
     }
     const off = idx * this.#stride;
     const buf = this.#buf;
@@ -138,7 +136,6 @@ export class UpdateHistory {
     const buf = new Uint8Array(slots * stride);
     const lens = new Int32Array(slots).fill(-1);
     const views = new Array<Uint8Array | undefined>(slots).fill(undefined);
-    const outOfLine = new Uint8Array(slots);
     const keepFrom = Math.max(this.#first, this.#last - slots + 1);
     if (this.#last !== 0) {
       for (let s = keepFrom; s <= this.#last; s++) {
@@ -146,14 +143,13 @@ export class UpdateHistory {
         const to = s % slots;
         const len = this.#lens[old]!;
         lens[to] = len;
-        if (this.#outOfLine[old] === 1 && len > stride) {
+        if (len > stride) {
           // Still too long for the new stride: keep its own buffer.
           views[to] = this.#views[old];
-          outOfLine[to] = 1;
           continue;
         }
         const src =
-          this.#outOfLine[old] === 1
+          len > this.#stride
             ? this.#views[old]!
             : this.#buf.subarray(old * this.#stride, old * this.#stride + len);
         buf.set(src, to * stride);
@@ -166,14 +162,13 @@ export class UpdateHistory {
     this.#slots = slots;
     this.#stride = stride;
     this.#views = views;
-    this.#outOfLine = outOfLine;
   }
 
   /** Bytes this history holds: the ring plus updates stored out of line. */
   get byteSize(): number {
     let size = this.#buf.byteLength;
     for (let i = 0; i < this.#slots; i++) {
-      if (this.#outOfLine[i] === 1) size += this.#views[i]!.byteLength;
+      if (this.#lens[i]! > this.#stride) size += this.#views[i]!.byteLength;
     }
     return size;
   }

@@ -752,8 +752,7 @@ export function isSafeMessagePack(buf: Uint8Array): boolean {
  * or -1.
  */
 export function skipMessagePackValue(buf: Uint8Array, pos: number): number {
-  const end = SAFE_CHECKER.skip(buf, pos);
-  return end < 0 ? -1 : end;
+  return SAFE_CHECKER.skip(buf, pos);
 }
 
 class SafeChecker {

@@ -26,7 +26,7 @@ import type { SymbolEntry } from '../pipeline/symbol-table.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
 import { ALL_SYMBOLS, CloseCode, ErrorCode } from '../protocol/codes.js';
 import type { ServerCore } from './core.js';
-import { SentLedger, SymbolIds } from './sent-ledger.js';
+import { SentLedger } from './sent-ledger.js';
 import type { DeliveryState, SocketData, StreamSocketData } from './socket-data.js';
 import { Throttle, quantiseThrottle } from './throttle.js';
 
@@ -60,14 +60,12 @@ export interface SlowConsumerReport {
 
 export class Conflation {
   readonly #core: ServerCore;
-  readonly #ids: SymbolIds;
   /** Reused list of entries for one send (filled and emptied within a call). */
   readonly #scratch: SymbolEntry[] = [];
   #nextId = 1;
 
   constructor(core: ServerCore) {
     this.#core = core;
-    this.#ids = new SymbolIds(core.pipeline.symbols);
   }
 
   get #lowWater(): number {
@@ -204,7 +202,7 @@ export class Conflation {
     const st: DeliveryState = {
       id: this.#nextId++,
       ip: data.ip,
-      ledger: new SentLedger(data.json, this.#ids, core.connections, core.publisher),
+      ledger: new SentLedger(data.json, core.connections, core.publisher),
       throttle: new Throttle((ms) => this.#tick(ws, data, ms)),
       conflating: false,
       since: 0,

@@ -1,5 +1,5 @@
 /**
- * Per-subscriber budget for control messages on /stream: a token bucket of
+ * Per-subscriber budget for control messages on /stream: a TokenBucket (rate-limit.ts) of
  * `burst` tokens refilled at `perSecond`, full at connect.
  *
  * Why: a control message is tiny, but what it asks for is not. A subscribe
@@ -20,22 +20,13 @@
  *
  * A connection refused again and again, with no pause of QUIET_MS between
  * two refusals, for PERSIST_MS, is told to close (1008 `rate_limited`), as
- * feeds are (the TokenBucket of rate-limit.ts).
+ * feeds are (the same TokenBucket).
  *
  * Plain arithmetic on this per-connection object: nothing is allocated.
  */
-import { TokenBucket } from './rate-limit.js';
 
 /** One more token per this many symbols a subscribe or unsubscribe makes the server touch. */
 export const SYMBOLS_PER_TOKEN = 1000;
-
-/** A /stream connection's control budget: `burst` tokens refilled at `perSecond`. */
-export class ControlBudget extends TokenBucket {
-  /** `perSecond`, `burst` > 0; `nowMs` from performance.now(). Starts full. */
-  constructor(perSecond: number, burst: number, nowMs: number) {
-    super(perSecond, burst, nowMs);
-  }
-}
 
 /** Tokens beyond the first for a request that touches `symbols` symbols. */
 export function workTokens(symbols: number): number {

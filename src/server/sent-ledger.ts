@@ -11,7 +11,7 @@
  * globally. Updates are gathered into array frames of up to FRAME_BYTES, as
  * the pipeline's wildcard frames, so a client handles them the same way.
  *
- * Storage, by symbol id (SymbolIds): a Map while the subscriber has few
+ * Storage, by symbol id (SymbolEntry.id): a Map while the subscriber has few
  * symbols, a Float64Array indexed by id once that is smaller. A Map keyed by
  * SymbolEntry took about 40 bytes per symbol, 4 MB per "*" subscriber at
  * 100,000 symbols; the array takes 8 bytes per symbol of the table.
@@ -20,7 +20,7 @@
  */
 import type { WebSocket } from 'uWebSockets.js';
 import { updateToJson } from '../pipeline/pipeline.js';
-import type { SymbolEntry, SymbolTable } from '../pipeline/symbol-table.js';
+import type { SymbolEntry } from '../pipeline/symbol-table.js';
 import type { SocketData } from './socket-data.js';
 
 /** Update bytes gathered into one frame before it is sent. */
@@ -43,34 +43,8 @@ export interface DeliveryTotals {
   deliveries: number;
 }
 
-/**
- * A small integer per symbol: its index in the symbol table, which only
- * ever appends. One per server, shared by every ledger. (SymbolEntry has no
- * id of its own; with one, this map would go.)
- */
-export class SymbolIds {
-  readonly #table: Pick<SymbolTable, 'entries'>;
-  readonly #ids = new Map<SymbolEntry, number>();
-
-  constructor(table: Pick<SymbolTable, 'entries'>) {
-    this.#table = table;
-  }
-
-  of(entry: SymbolEntry): number {
-    const id = this.#ids.get(entry);
-    if (id !== undefined) return id;
-    // Entries are only appended: index the new ones.
-    const entries = this.#table.entries;
-    for (let i = this.#ids.size; i < entries.length; i++) this.#ids.set(entries[i]!, i);
-    const added = this.#ids.get(entry);
-    if (added === undefined) throw new Error(`symbol ${entry.name} is not in the table`);
-    return added;
-  }
-}
-
 export class SentLedger {
   readonly #json: boolean;
-  readonly #ids: SymbolIds;
   /** id -> n, until the dense array is smaller. */
   #sparse: Map<number, number> | undefined = new Map();
   /** Highest id in #sparse. */
@@ -83,21 +57,20 @@ export class SentLedger {
   /** Updates this connection skipped: the sum of the n-gaps it was sent. */
   dropped = 0;
 
-  constructor(json: boolean, ids: SymbolIds, totals: LedgerTotals, deliveries: DeliveryTotals) {
+  constructor(json: boolean, totals: LedgerTotals, deliveries: DeliveryTotals) {
     this.#json = json;
-    this.#ids = ids;
     this.#totals = totals;
     this.#deliveries = deliveries;
   }
 
   /** `n` of the last update of `entry` queued for this subscriber (0: none). */
   sentOf(entry: SymbolEntry): number {
-    return this.#read(this.#ids.of(entry));
+    return this.#read(entry.id);
   }
 
   /** Records that everything of `entry` up to its current `n` is queued. */
   markSynced(entry: SymbolEntry): void {
-    if (entry.seq > 0) this.#set(this.#ids.of(entry), entry.seq);
+    if (entry.seq > 0) this.#set(entry.id, entry.seq);
   }
 
   /** Bytes this ledger's storage takes, about (for tests and diagnostics). */
@@ -157,7 +130,7 @@ export class SentLedger {
       const e = list[i]!;
       const seq = e.seq;
       if (seq === 0) continue;
-      const id = this.#ids.of(e);
+      const id = e.id;
       const last = this.#read(id);
       if (seq <= last) continue;
       const gap = seq - last - 1;

@@ -1,5 +1,5 @@
 /** Per-connection state kept in uWS user data. */
-import type { ControlBudget } from './control-budget.js';
+import type { TokenBucket } from './rate-limit.js';
 import type { FeedAcks } from './feed-acks.js';
 import type { FeedRateLimit } from './rate-limit.js';
 import type { SentLedger } from './sent-ledger.js';
@@ -34,7 +34,7 @@ export interface StreamSocketData {
   /** Conflation and throttle state, from the first time it is needed (conflation.ts). */
   delivery?: DeliveryState;
   /** Control-message budget (undefined: no limit). */
-  readonly budget: ControlBudget | undefined;
+  readonly budget: TokenBucket | undefined;
   /**
    * Bytes of snapshots and replays sent that may take the queue past
    * maxBackpressure until it is back under it (conflation.ts).

@@ -31,9 +31,9 @@ import { isSafeMessagePack } from '../protocol/tick-scanner.js';
 import { nowUs } from '../pipeline/clock.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
 import { TokenCheck, presentedToken } from './auth.js';
-import { ControlBudget, workTokens } from './control-budget.js';
+import { workTokens } from './control-budget.js';
 import type { ServerCore } from './core.js';
-import { PERSIST_MS, RateVerdict } from './rate-limit.js';
+import { PERSIST_MS, RateVerdict, TokenBucket } from './rate-limit.js';
 import { acceptUpgrade, refuseUnauthorized } from './upgrade.js';
 import { type Reply, encodeReply, errorReply, jsonPong, msgpackPong } from './replies.js';
 import { jsonMemberValue, msgpackMapValue } from '../protocol/echo.js';
@@ -107,7 +107,7 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
         closed: false,
         budget:
           config.controlRate > 0
-            ? new ControlBudget(config.controlRate, config.controlBurst, performance.now())
+            ? new TokenBucket(config.controlRate, config.controlBurst, performance.now())
             : undefined,
         replyAllowance: 0,
       };

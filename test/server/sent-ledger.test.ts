@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, expect, test } from 'vitest';
 import { type SymbolEntry, SymbolTable } from '../../src/pipeline/symbol-table.js';
-import { SentLedger, SymbolIds } from '../../src/server/sent-ledger.js';
+import { SentLedger } from '../../src/server/sent-ledger.js';
 
 const SYMBOLS = 100_000;
 
@@ -23,8 +23,8 @@ beforeAll(() => {
   entries = table.entries;
 });
 
-function newLedger(ids: SymbolIds): SentLedger {
-  return new SentLedger(false, ids, { updatesDropped: 0 }, { deliveries: 0 });
+function newLedger(): SentLedger {
+  return new SentLedger(false, { updatesDropped: 0 }, { deliveries: 0 });
 }
 
 function fullGc(): void {
@@ -39,7 +39,7 @@ function memory(): number {
 }
 
 test('a few symbols: a small Map; values read back', () => {
-  const ledger = newLedger(new SymbolIds(table));
+  const ledger = newLedger();
   for (const i of [5, 99_000, 42]) ledger.markSynced(entries[i]!);
   expect(ledger.sentOf(entries[5]!)).toBe(6);
   expect(ledger.sentOf(entries[99_000]!)).toBe(99_001);
@@ -48,7 +48,7 @@ test('a few symbols: a small Map; values read back', () => {
 });
 
 test('every symbol: a dense array, same values', () => {
-  const ledger = newLedger(new SymbolIds(table));
+  const ledger = newLedger();
   for (let i = 0; i < SYMBOLS; i += 2) ledger.markSynced(entries[i]!);
   for (let i = 0; i < 1000; i++) expect(ledger.sentOf(entries[i]!)).toBe(i % 2 === 0 ? i + 1 : 0);
   expect(ledger.sentOf(entries[SYMBOLS - 2]!)).toBe(SYMBOLS - 1);
@@ -57,12 +57,10 @@ test('every symbol: a dense array, same values', () => {
 });
 
 test('20 "*" ledgers at 100,000 symbols take about 1 MB each, not 4 MB', () => {
-  const ids = new SymbolIds(table);
-  ids.of(entries[SYMBOLS - 1]!); // the shared index, built once per server
   const before = memory();
   const ledgers: SentLedger[] = [];
   for (let k = 0; k < 20; k++) {
-    const ledger = newLedger(ids);
+    const ledger = newLedger();
     for (const e of entries) ledger.markSynced(e);
     ledgers.push(ledger);
   }

@@ -172,9 +172,7 @@ export class StreamClient extends Emitter<StreamClientEvents> {
   unsubscribe(symbols: readonly string[]): void {
     const removed = symbols.filter((s) => this.#symbols.delete(s));
     if (removed.length === 0) return;
-    // Forget sequences no subscription covers any more: a later subscribe
-    // starts from its snapshot, which is not a gap.
-    for (const s of [...this.#seq.keys()]) if (!this.#wants(s)) this.#seq.delete(s);
+    this.#forgetUnwanted();
     this.#send({ op: 'unsubscribe', symbols: removed });
   }
 
@@ -287,6 +285,14 @@ export class StreamClient extends Emitter<StreamClientEvents> {
     if (request?.op !== 'subscribe') return;
     if (request.since !== undefined) this.#resuming = false;
     for (const s of request.symbols) this.#symbols.delete(s);
+    this.#forgetUnwanted();
+  }
+
+  /**
+   * Forgets sequences no subscription covers any more: a later subscribe
+   * starts from its snapshot, which is not a gap.
+   */
+  #forgetUnwanted(): void {
     for (const s of [...this.#seq.keys()]) if (!this.#wants(s)) this.#seq.delete(s);
   }
 
