@@ -8,21 +8,14 @@
 import { type NatsConnection, connect as natsConnect } from 'nats';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { subjectFor } from '../../src/bus/subjects.js';
-import { type PendingTick, encodeBatch } from '../../src/pipeline/update-batch.js';
+import { encodeBatch } from '../../src/pipeline/update-batch.js';
 import { writeU32 } from '../../src/pipeline/update-writer.js';
-import { pack, waitFor } from '../helpers/clients.js';
+import { waitFor } from '../helpers/clients.js';
+import { pendingTick } from '../helpers/pending-tick.js';
 import { type Cluster, busStats, natsAvailable, startCluster } from '../helpers/nats.js';
-import { type TestServer, httpGet, startServer } from '../helpers/server.js';
+import { type TestServer, httpGet, readyz, startServer } from '../helpers/server.js';
 
-function tick(fields: Record<string, unknown>): PendingTick {
-  const bytes = pack(fields);
-  const header = bytes[0] === 0xde ? 3 : 1; // map16 (msgpackr's default) or fixmap
-  return {
-    entries: Object.keys(fields).length,
-    body: new Uint8Array(bytes.subarray(header)),
-    rUs: 1,
-  };
-}
+const tick = (fields: Record<string, unknown>) => pendingTick(fields, 1);
 
 describe.skipIf(!natsAvailable)('NATS bus: foreign messages on the tick subjects', () => {
   let cluster: Cluster;
@@ -65,7 +58,7 @@ describe.skipIf(!natsAvailable)('NATS bus: foreign messages on the tick subjects
     await js.publish(subjectFor('FG.C'), new Uint8Array([1, 2, 3]));
 
     await waitFor(async () => (await busStats(a)).bad_messages === 5, 'five bad messages', 10_000);
-    expect((await httpGet(a.httpUrl('/readyz'))).status).toBe(200);
+    expect(await readyz(a)).toBe(200);
     const metrics = (await httpGet(a.httpUrl('/metrics'))).body;
     expect(metrics).toMatch(/^tickwire_bus_bad_messages_total 5$/m);
     // Nothing was delivered for them, and no symbol was made up.

@@ -12,22 +12,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { STREAM_NAME } from '../../src/bus/stream.js';
 import { subjectFor } from '../../src/bus/subjects.js';
 import { JetStreamAppender } from '../../src/bus/jetstream-appender.js';
-import { type PendingTick, encodeBatch } from '../../src/pipeline/update-batch.js';
-import { type TestClient, type Update, pack, waitFor } from '../helpers/clients.js';
+import { encodeBatch } from '../../src/pipeline/update-batch.js';
+import { type TestClient, type Update, waitFor } from '../helpers/clients.js';
+import { pendingTick } from '../helpers/pending-tick.js';
 import { NatsProxy, NatsServer, busStats, natsAvailable } from '../helpers/nats.js';
 import { type TestServer, httpGet, startServer } from '../helpers/server.js';
 
 const HISTORY = 5;
 
-function tick(fields: Record<string, unknown>): PendingTick {
-  const bytes = pack(fields);
-  const header = bytes[0] === 0xde ? 3 : 1; // map16 (msgpackr's default) or fixmap
-  return {
-    entries: Object.keys(fields).length,
-    body: new Uint8Array(bytes.subarray(header)),
-    rUs: Date.now() * 1000,
-  };
-}
+/** Stamped with the current time, so the latency window stays sane. */
+const tick = (fields: Record<string, unknown>) => pendingTick(fields, Date.now() * 1000);
 
 /** Per symbol, the places where n did not go up by one. */
 function jumps(updates: readonly Update[]): string[] {

@@ -24,7 +24,7 @@ import {
   natsAvailable,
   startCluster,
 } from '../helpers/nats.js';
-import { type TestServer, httpGet, startServer } from '../helpers/server.js';
+import { type TestServer, readyz, startServer } from '../helpers/server.js';
 
 describe.skipIf(!natsAvailable)('NATS bus: NATS restart', () => {
   let cluster: Cluster;
@@ -41,9 +41,6 @@ describe.skipIf(!natsAvailable)('NATS bus: NATS restart', () => {
   afterAll(async () => {
     await cluster?.stop();
   });
-
-  const readyz = async (node: TestServer): Promise<number> =>
-    (await httpGet(node.httpUrl('/readyz'))).status;
 
   test('not ready while NATS is down, recovers, loses nothing acknowledged', async () => {
     const subB = await b.stream('symbols=NK.A');
@@ -104,9 +101,6 @@ describe.skipIf(!natsAvailable)('NATS bus: NATS restarted without its store', ()
   afterAll(async () => {
     await cluster?.stop();
   });
-
-  const readyz = async (node: TestServer): Promise<number> =>
-    (await httpGet(node.httpUrl('/readyz'))).status;
 
   test('not ready while the stream is missing; numbering continues after the last n', async () => {
     const subA = await a.stream('symbols=SL.A');

@@ -9,7 +9,7 @@ import { connect as natsConnect } from 'nats';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { sleep, waitFor } from '../helpers/clients.js';
 import { NatsServer, freePort, natsAvailable } from '../helpers/nats.js';
-import { type TestServer, httpGet, startServer } from '../helpers/server.js';
+import { type TestServer, httpGet, readyz, startServer } from '../helpers/server.js';
 
 describe.skipIf(!natsAvailable)('NATS bus: start-up without NATS', () => {
   let nats: NatsServer | undefined;
@@ -25,15 +25,11 @@ describe.skipIf(!natsAvailable)('NATS bus: start-up without NATS', () => {
     node = await startServer({ nats: `nats://127.0.0.1:${port}` });
     const n = node;
     expect((await httpGet(n.httpUrl('/healthz'))).status).toBe(200);
-    expect((await httpGet(n.httpUrl('/readyz'))).status).toBe(503);
+    expect(await readyz(n)).toBe(503);
     expect((await n.stats()).bus).toMatchObject({ kind: 'nats', connected: false });
 
     nats = await NatsServer.start(port);
-    await waitFor(
-      async () => (await httpGet(n.httpUrl('/readyz'))).status === 200,
-      'ready once NATS is up',
-      15_000,
-    );
+    await waitFor(async () => (await readyz(n)) === 200, 'ready once NATS is up', 15_000);
     const feed = await n.feed('ack=1');
     feed.sendPack({ s: 'NS.A', p: 1 });
     expect(await feed.nextOp('ack', 10_000)).toMatchObject({ accepted: 1 });
@@ -80,13 +76,13 @@ describe.skipIf(!natsAvailable)('NATS bus: start-up while the stream cannot be m
     node = await startServer({ nats: nats.url });
     const n = node;
     await sleep(3500); // several start attempts, one a second
-    expect((await httpGet(n.httpUrl('/readyz'))).status).toBe(503);
+    expect(await readyz(n)).toBe(503);
     expect(sweeps.size).toBe(0);
 
     await jsm.streams.delete('SQUATTER');
     await nc.close();
     await waitFor(
-      async () => (await httpGet(n.httpUrl('/readyz'))).status === 200,
+      async () => (await readyz(n)) === 200,
       'ready once the stream can be made',
       15_000,
     );

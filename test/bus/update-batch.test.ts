@@ -5,27 +5,12 @@
  * reason.
  */
 import { describe, expect, test } from 'vitest';
-import {
-  BATCH_HEADER,
-  type PendingTick,
-  checkBatch,
-  encodeBatch,
-} from '../../src/pipeline/update-batch.js';
+import { BATCH_HEADER, checkBatch, encodeBatch } from '../../src/pipeline/update-batch.js';
 import { writeU32 } from '../../src/pipeline/update-writer.js';
 import { pack } from '../helpers/clients.js';
+import { pendingTick as tick } from '../helpers/pending-tick.js';
 
 const SYMBOL = new TextEncoder().encode('CB.A');
-
-/** A tick's key/value bytes as the scanner hands them over (the map header stripped). */
-function tick(fields: Record<string, unknown>, rUs = 1_700_000_000_000_000): PendingTick {
-  const bytes = pack(fields);
-  const header = bytes[0] === 0xde ? 3 : 1; // map16 (msgpackr's default) or fixmap
-  return {
-    entries: Object.keys(fields).length,
-    body: new Uint8Array(bytes.subarray(header)),
-    rUs,
-  };
-}
 
 const valid = (): Uint8Array =>
   encodeBatch(

@@ -154,6 +154,11 @@ export function httpGet(url: string, method = 'GET'): Promise<HttpResult> {
   });
 }
 
+/** The status of GET /readyz on `node` (200 ready, 503 not). */
+export async function readyz(node: TestServer): Promise<number> {
+  return (await httpGet(node.httpUrl('/readyz'))).status;
+}
+
 /**
  * One kept-alive HTTP/1.1 connection, for requests that must reach the
  * server after its listen socket has closed (during shutdown). Responses
