@@ -38,4 +38,10 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
+# Every connection is a file descriptor, and an image cannot set its own limit.
+# At start tickwire raises its soft open-file limit to the hard one; if that is
+# still below --max-connections (default 10000) plus 64, it lowers its
+# connection limits to fit and says so in one line on stderr. Give the
+# container room: docker run --ulimit nofile=65536:65536 ... (compose:
+# `ulimits: {nofile: {soft: 65536, hard: 65536}}`; see docs/reliability.md).
 CMD ["node", "dist/src/main.js"]

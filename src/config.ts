@@ -49,6 +49,8 @@ export interface Config {
   readonly drainTimeoutS: number;
   /** Updates kept per symbol for `since` recovery; 0 turns recovery off. */
   readonly history: number;
+  /** Bytes the history of all symbols may hold; the oldest updates are evicted first. */
+  readonly historyBytes: number;
   /** NATS server URL(s), comma-separated; undefined: the embedded bus. */
   readonly nats: string | undefined;
   /** Replicas of the JetStream stream when tickwire creates it (NATS cluster size, up to 5). */
@@ -163,7 +165,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     kind: 'int',
     min: 1024,
     max: 1024 * 1024 * 1024,
-    help: 'bytes queued for one subscriber before it is closed as slow_consumer (default 4194304)',
+    help: "bytes queued for one subscriber, or of a feed's unread replies, before it is closed as slow_consumer (default 4194304)",
   },
   {
     key: 'maxSymbols',
@@ -297,6 +299,15 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     help: 'updates kept per symbol for recovery with `since`, 0 = off (default 100)',
   },
   {
+    key: 'historyBytes',
+    flag: 'history-bytes',
+    env: 'TICKWIRE_HISTORY_BYTES',
+    kind: 'int',
+    min: 1024 * 1024,
+    max: 2 ** 40,
+    help: 'bytes of history kept across all symbols, oldest updates evicted first (default 268435456)',
+  },
+  {
     key: 'nats',
     flag: 'nats',
     env: 'TICKWIRE_NATS',
@@ -373,6 +384,7 @@ export const DEFAULTS = Object.freeze({
   controlBurst: 200,
   drainTimeoutS: 10,
   history: 100,
+  historyBytes: 256 * 1024 * 1024,
   natsReplicas: 1,
   natsRetain: 10_000,
   natsMaxBytes: 1024 * 1024 * 1024,

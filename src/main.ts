@@ -5,6 +5,7 @@
  */
 import { helpText, parseCommandLine } from './config.js';
 import { ConfigError, TickwireError } from './errors.js';
+import { FD_RESERVE, fitToDescriptors } from './server/fd-limit.js';
 import { TickwireServer } from './server/server.js';
 import { uwsNative } from './server/uws.js';
 import { WORKER_PORT_ENV, Workers, workerIndex } from './workers.js';
@@ -25,6 +26,15 @@ async function main(): Promise<number> {
   if (index > 0) {
     // A worker: the first process's port; the demo feed runs there only.
     config = Object.freeze({ ...config, port: Number(process.env[WORKER_PORT_ENV]), demo: false });
+  }
+  // Connection limits that fit the open-file limit (fd-limit.ts); the first
+  // process also holds one IPC channel per worker. Workers fit the same way
+  // and stay quiet: one line says it.
+  const fit = fitToDescriptors(config, FD_RESERVE + (index === 0 ? config.workers - 1 : 0));
+  if (fit.message !== undefined && index === 0) process.stderr.write(`tickwire: ${fit.message}\n`);
+  if (fit.maxConnections !== config.maxConnections) {
+    const { maxConnections, maxConnectionsPerIp } = fit;
+    config = Object.freeze({ ...config, maxConnections, maxConnectionsPerIp });
   }
   const server = new TickwireServer(config);
   if (!uwsNative) {

@@ -26,6 +26,24 @@ export interface MetricsSource {
   refused?(): RefusedSource;
   /** The NATS bus's state and counters; absent on the embedded bus. */
   bus?(): BusStats;
+  /** Exceptions caught at uWS handler entries (see server/guard.ts); optional. */
+  handlerErrors?(): readonly HandlerErrorSource[];
+  /** The history's byte budget (pipeline/history-budget.ts); optional. */
+  history?(): HistorySource;
+}
+
+/** What the recovery history holds against its budget (--history-bytes). */
+export interface HistorySource {
+  readonly bytes: number;
+  readonly limit: number;
+  readonly evicted: number;
+}
+
+/** Exceptions caught at one handler of one route. */
+export interface HandlerErrorSource {
+  readonly route: string;
+  readonly handler: string;
+  readonly count: number;
 }
 
 /** Refusal counters (see server/refusals.ts). */
@@ -35,6 +53,8 @@ export interface RefusedSource {
   readonly origin: number;
   readonly rateLimitedFrames: number;
   readonly rateLimitedCloses: number;
+  /** Feeds closed with 1008 slow_consumer (absent: 0). */
+  readonly slowConsumerFeedCloses?: number;
 }
 
 /** A counter whose value is mirrored from a number at scrape time. */
@@ -160,7 +180,58 @@ export function createMetrics(source: MetricsSource): Registry {
   });
   registerRefusals(registry, source);
   registerBus(registry, source);
+  registerHandlerErrors(registry, source);
+  registerHistory(registry, source);
   return registry;
+}
+
+/** Bytes the recovery history holds, its budget, and updates evicted to keep within it. */
+function registerHistory(registry: Registry, source: MetricsSource): void {
+  const read = source.history?.bind(source);
+  if (read === undefined) return;
+  new Gauge({
+    name: 'tickwire_history_bytes',
+    help: 'Bytes the recovery history of all symbols holds (last values included).',
+    registers: [registry],
+    collect() {
+      this.set(read().bytes);
+    },
+  });
+  new Gauge({
+    name: 'tickwire_history_bytes_limit',
+    help: 'The history byte budget (--history-bytes).',
+    registers: [registry],
+    collect() {
+      this.set(read().limit);
+    },
+  });
+  mirroredCounter(
+    registry,
+    'tickwire_history_evicted_total',
+    'Updates evicted from the history, oldest first, to keep within --history-bytes.',
+    () => read().evicted,
+  );
+}
+
+/** Exceptions the last-resort guard caught, per route and handler (every one is a bug). */
+function registerHandlerErrors(registry: Registry, source: MetricsSource): void {
+  const read = source.handlerErrors?.bind(source);
+  if (read === undefined) return;
+  const last = new Map<string, number>();
+  new Counter({
+    name: 'tickwire_handler_errors_total',
+    help: 'Exceptions caught at a uWS handler entry (the connection closed with 1011 internal_error, or HTTP 500); each is a bug, logged once per cause.',
+    labelNames: ['route', 'handler'],
+    registers: [registry],
+    collect() {
+      for (const { route, handler, count } of read()) {
+        const key = `${route} ${handler}`;
+        // inc by 0 makes the series exist from the start.
+        this.inc({ route, handler }, count - (last.get(key) ?? 0));
+        last.set(key, count);
+      }
+    },
+  });
 }
 
 function registerBus(registry: Registry, source: MetricsSource): void {
@@ -278,5 +349,11 @@ function registerRefusals(registry: Registry, source: MetricsSource): void {
     'tickwire_feeds_rate_limit_closed_total',
     'Feeds closed (1008 rate_limited) for staying over their tick rate.',
     () => refused().rateLimitedCloses,
+  );
+  mirroredCounter(
+    registry,
+    'tickwire_feeds_slow_consumer_closed_total',
+    'Feeds closed (1008 slow_consumer) with more than --max-backpressure bytes of acks and errors unread.',
+    () => refused().slowConsumerFeedCloses ?? 0,
   );
 }

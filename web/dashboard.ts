@@ -232,6 +232,16 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+function dropRow(symbol: string): void {
+  const row = rows.get(symbol);
+  if (row === undefined) return;
+  rows.delete(symbol);
+  observer.unobserve(row.tr);
+  row.tr.remove();
+  const i = sortedSymbols.indexOf(symbol);
+  if (i >= 0) sortedSymbols.splice(i, 1);
+}
+
 function rowFor(symbol: string, price: number): Row {
   let row = rows.get(symbol);
   if (row !== undefined) return row;
@@ -355,6 +365,11 @@ stream.on('snapshot', (ticks) => {
   for (const u of ticks) apply(u, false);
 });
 stream.on('update', (u) => apply(u, true));
+// Another numbering (the server restarted without a journal): forget the old
+// rows; the snapshot that follows brings back the symbols the server knows.
+stream.on('reset', (r) => {
+  if (r.reason === 'epoch') dropRow(r.symbol);
+});
 stream.on('state', (s) => {
   conn.dataset.state = s === State.Open ? 'open' : s === State.Closed ? 'closed' : 'connecting';
   conn.textContent = s === State.Open ? 'live' : s;

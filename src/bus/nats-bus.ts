@@ -44,7 +44,7 @@ import { isValidSymbol } from '../protocol/control.js';
 import { JetStreamAppender } from './jetstream-appender.js';
 import { jetStreamLog } from './jetstream-log.js';
 import { DEFAULT_MAX_PAYLOAD, LogSequencer, type SequencedLog } from './sequencer.js';
-import { JS_STREAM_NOT_FOUND, STREAM_NAME, ensureStream } from './stream.js';
+import { JS_STREAM_NOT_FOUND, STREAM_NAME, ensureStream, streamEpoch } from './stream.js';
 import { ALL_SUBJECTS, subjectFor, symbolOf } from './subjects.js';
 
 const APPEND_TIMEOUT_MS = 2000;
@@ -286,6 +286,8 @@ export class NatsBus {
       );
     }
     this.#streamCreated = info.created;
+    // The numbering is the stream's: same epoch on every node and restart.
+    this.#pipeline.setEpoch(streamEpoch(info));
     this.#catchUpTo = info.state.last_seq;
     this.#appender ??= new JetStreamAppender(nc, APPEND_TIMEOUT_MS);
     this.#streamReady = true;

@@ -14,6 +14,7 @@
  * last batch is its snapshot for nodes started later and the numbering a
  * node continues from, and an age limit would drop exactly those.
  */
+import { createHash } from 'node:crypto';
 import {
   DiscardPolicy,
   type JetStreamManager,
@@ -62,7 +63,7 @@ export async function ensureStream(
   const perSubject = Math.max(1, options.history, options.retainPerSubject ?? RETAIN_PER_SUBJECT);
   const maxBytes = options.maxBytes ?? STREAM_MAX_BYTES;
   try {
-    return await jsm.streams.add({
+    const added = await jsm.streams.add({
       name: STREAM_NAME,
       subjects: [ALL_SUBJECTS],
       storage: StorageType.File,
@@ -73,6 +74,11 @@ export async function ensureStream(
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       num_replicas: options.replicas,
     });
+    // nats-server 2.9 may answer an add of a stream that exists with the
+    // zero time as `created` (seen with a second node starting); the
+    // creation time names the stream (watchdog, epoch), so read it back.
+    if (hasCreationTime(added)) return added;
+    return await jsm.streams.info(STREAM_NAME);
   } catch (err) {
     if (!(err instanceof NatsError && err.api_error?.err_code === JS_STREAM_NAME_IN_USE)) throw err;
   }
@@ -88,5 +94,22 @@ export async function ensureStream(
   // with `nats stream edit`.
   if (config.max_bytes <= 0 || config.max_bytes < maxBytes) raise.max_bytes = maxBytes;
   if (Object.keys(raise).length === 0) return info;
-  return jsm.streams.update(STREAM_NAME, raise);
+  const updated = await jsm.streams.update(STREAM_NAME, raise);
+  return hasCreationTime(updated) ? updated : jsm.streams.info(STREAM_NAME);
+}
+
+/** Whether `info.created` is a real time (not Go's zero time, year 1). */
+function hasCreationTime(info: StreamInfo): boolean {
+  return Date.parse(info.created) > Date.UTC(2000, 0, 1);
+}
+
+/**
+ * The epoch (numbering identity, see pipeline/epoch.ts) of a JetStream
+ * stream: derived from its name and creation time, so every node reading
+ * the same stream, and a node restarted on it, names the same numbering,
+ * and a stream that was replaced (NATS lost its store) names another.
+ */
+export function streamEpoch(info: Pick<StreamInfo, 'created' | 'config'>): string {
+  const digest = createHash('sha256').update(`${info.config.name}\0${info.created}`).digest('hex');
+  return `js-${digest.slice(0, 16)}`;
 }

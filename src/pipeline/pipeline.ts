@@ -24,7 +24,9 @@ import {
   TickFault,
   TickScanner,
 } from '../protocol/tick-scanner.js';
+import { ChangeLog } from './change-log.js';
 import { nowUs, perfToUs } from './clock.js';
+import { randomEpoch, snapshotPrefix } from './epoch.js';
 import { LatencyWindow } from './latency-window.js';
 import { SlabPool } from './slab-pool.js';
 import { type SymbolEntry, SymbolTable } from './symbol-table.js';
@@ -87,6 +89,8 @@ export interface PipelineOptions {
   readonly slabSize: number;
   /** Updates kept per symbol for recovery (0: the last value only). */
   readonly history: number;
+  /** Most bytes the history of all symbols may hold; the oldest updates go first (history-budget.ts). */
+  readonly historyBytes: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
@@ -94,6 +98,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   latencyWindow: 65_536,
   slabSize: 256 * 1024,
   history: 0,
+  historyBytes: 256 * 1024 * 1024,
 });
 
 /** Plain counters, updated per frame and read at scrape time. */
@@ -117,6 +122,8 @@ export class Pipeline {
   readonly counters = new PipelineCounters();
   readonly latency: LatencyWindow;
   readonly symbols: SymbolTable;
+  /** Which symbols changed, latest last (throttled subscribers read only those). */
+  readonly changes = new ChangeLog();
   readonly scanner = new TickScanner();
   readonly slabs: SlabPool;
   readonly #publisher: Publisher;
@@ -133,12 +140,32 @@ export class Pipeline {
   accepted = 0;
   rejected = 0;
 
+  /** The identity of this pipeline's numbering (see epoch.ts). */
+  #epoch = randomEpoch();
+  /** `{op:"snapshot", epoch:…, ticks:` for the current epoch. */
+  #snapshotPrefix = snapshotPrefix(this.#epoch);
+
+  /** The identity of the numbering every `n` handed out belongs to. */
+  get epoch(): string {
+    return this.#epoch;
+  }
+
+  /**
+   * Names the numbering (a bus whose numbering outlives this process: NATS
+   * derives it from the JetStream stream). Must be a server epoch (epoch.ts).
+   */
+  setEpoch(epoch: string): void {
+    if (epoch === this.#epoch) return;
+    this.#snapshotPrefix = snapshotPrefix(epoch);
+    this.#epoch = epoch;
+  }
+
   constructor(publisher: Publisher, options: Partial<PipelineOptions> = {}) {
     const o = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
     this.#publisher = publisher;
     this.#wildcard = new WildcardBatcher(publisher);
     this.latency = new LatencyWindow(o.latencyWindow);
-    this.symbols = new SymbolTable(o.maxSymbols, o.history);
+    this.symbols = new SymbolTable(o.maxSymbols, o.history, { historyBytes: o.historyBytes });
     this.slabs = new SlabPool(o.slabSize);
     this.#entryOf = new Array<SymbolEntry | undefined>(this.scanner.start.length).fill(undefined);
   }
@@ -234,6 +261,7 @@ export class Pipeline {
       if (e === undefined) continue;
       entryOf[i] = undefined;
       const seq = ++e.seq;
+      this.changes.touch(e.id);
       const start = w;
       w = writeMapHeader(out, w, scanner.entries[i]! + 2);
       // Body: every key/value pair exactly as the feed sent it.
@@ -330,6 +358,7 @@ export class Pipeline {
       }
       r += len;
     }
+    if (delivered > 0) this.changes.touch(entry.id);
     this.counters.ticksPublished += delivered;
     return delivered;
   }
@@ -382,13 +411,14 @@ export class Pipeline {
       }
     }
     if (json) {
-      return `{"op":"snapshot","ticks":[${entries.map((e) => updateToJson(e.last)).join(',')}]}`;
+      return `{"op":"snapshot","epoch":"${this.#epoch}","ticks":[${entries.map((e) => updateToJson(e.last)).join(',')}]}`;
     }
-    let size = SNAPSHOT_PREFIX.length + ARRAY_HEADER;
+    const prefix = this.#snapshotPrefix;
+    let size = prefix.length + ARRAY_HEADER;
     for (const e of entries) size += e.last.length;
     const out = new Uint8Array(size);
-    out.set(SNAPSHOT_PREFIX, 0);
-    let w = writeArrayHeader(out, SNAPSHOT_PREFIX.length, entries.length);
+    out.set(prefix, 0);
+    let w = writeArrayHeader(out, prefix.length, entries.length);
     for (const e of entries) {
       out.set(e.last, w);
       w += e.last.length;
@@ -428,7 +458,9 @@ export class Pipeline {
       if (seen === e.seq) continue;
       if (seen + 1 < e.history.first) return undefined;
       for (let n = seen + 1; n <= e.seq; n++) {
-        const u = e.history.get(n)!;
+        const u = e.history.get(n);
+        // Never skip an update silently (evicted by the history budget: recovered:false).
+        if (u === undefined) return undefined;
         bytes += u.length;
         if (bytes > maxBytes) return undefined;
         updates.push(u);
@@ -449,12 +481,6 @@ export class Pipeline {
     return out.subarray(0, w);
   }
 }
-
-// {op:"snapshot", ticks: …} up to the array header.
-const SNAPSHOT_PREFIX = new Uint8Array([
-  0x82, 0xa2, 0x6f, 0x70, 0xa8, 0x73, 0x6e, 0x61, 0x70, 0x73, 0x68, 0x6f, 0x74, 0xa5, 0x74, 0x69,
-  0x63, 0x6b, 0x73,
-]);
 
 /** Decodes one update and renders it as JSON (only for JSON subscribers). */
 export function updateToJson(update: Uint8Array): string {

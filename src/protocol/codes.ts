@@ -12,6 +12,11 @@ export const ErrorCode = {
   TooManySubscriptions: 'too_many_subscriptions',
   PayloadTooLarge: 'payload_too_large',
   SlowConsumer: 'slow_consumer',
+  /**
+   * Close reason of 1011 when the server failed handling a connection (a
+   * bug caught by the last-resort guard, server/guard.ts); HTTP 500 body.
+   */
+  InternalError: 'internal_error',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -8,6 +8,9 @@ import type { ControlRequest } from './types.js';
 
 const SYMBOL_RE = /^[A-Za-z0-9._:/-]+$/;
 
+/** Longest `epoch` a subscribe may name (the server's own are 16-19 characters). */
+export const MAX_EPOCH_LENGTH = 64;
+
 /** Whether `s` is a valid symbol (ASCII only, so length = bytes). */
 export function isValidSymbol(s: string): boolean {
   return s.length >= MIN_SYMBOL_BYTES && s.length <= MAX_SYMBOL_BYTES && SYMBOL_RE.test(s);
@@ -19,6 +22,24 @@ export type ControlParseResult =
 
 function fail(message: string): ControlParseResult {
   return { ok: false, message };
+}
+
+/** Longest part of a client's string quoted back in an error message. */
+const QUOTED_MAX = 40;
+
+/**
+ * A client's value as an error message names it: a string quoted and cut
+ * at QUOTED_MAX characters, anything else by its type only. Never the whole
+ * value: it may be megabytes, or nested deep enough to overflow a recursive
+ * encoder (JSON.stringify), and it is sent back to the client.
+ */
+function quoted(v: unknown): string {
+  if (typeof v !== 'string') {
+    return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a value of type ${typeof v}`;
+  }
+  return v.length <= QUOTED_MAX
+    ? JSON.stringify(v)
+    : `${JSON.stringify(v.slice(0, QUOTED_MAX))}… (${v.length} characters)`;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -35,7 +56,7 @@ export function parseSymbolList(v: unknown): readonly string[] | string {
   const out: string[] = [];
   for (const s of v as unknown[]) {
     if (typeof s !== 'string' || (s !== ALL_SYMBOLS && !isValidSymbol(s))) {
-      return `invalid symbol ${JSON.stringify(s)}: use 1-${MAX_SYMBOL_BYTES} characters of [A-Za-z0-9._:/-] or "*"`;
+      return `invalid symbol ${quoted(s)}: use 1-${MAX_SYMBOL_BYTES} characters of [A-Za-z0-9._:/-] or "*"`;
     }
     if (!seen.has(s)) {
       seen.add(s);
@@ -66,11 +87,17 @@ export function parseControl(value: unknown): ControlParseResult {
         if (!isRecord(since)) return fail('since must be a map of symbol to sequence number');
         sinceMap = Object.create(null) as Record<string, number>;
         for (const [k, n] of Object.entries(since)) {
-          if (!isValidSymbol(k)) return fail(`since: invalid symbol ${JSON.stringify(k)}`);
+          if (!isValidSymbol(k)) return fail(`since: invalid symbol ${quoted(k)}`);
           if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
             return fail(`since: ${k} must map to an integer >= 0`);
           }
           sinceMap[k] = n;
+        }
+      }
+      const epoch = value.epoch;
+      if (epoch !== undefined && epoch !== null) {
+        if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) {
+          return fail(`epoch must be a string of 1-${MAX_EPOCH_LENGTH} characters`);
         }
       }
       const request: ControlRequest = {
@@ -78,6 +105,7 @@ export function parseControl(value: unknown): ControlParseResult {
         symbols,
         ...(typeof throttle === 'number' ? { throttle } : {}),
         ...(sinceMap !== undefined ? { since: sinceMap } : {}),
+        ...(typeof epoch === 'string' ? { epoch } : {}),
       };
       return { ok: true, request };
     }
@@ -91,7 +119,7 @@ export function parseControl(value: unknown): ControlParseResult {
     default:
       return fail(
         typeof op === 'string'
-          ? `unknown op ${JSON.stringify(op.slice(0, 32))}: expected subscribe, unsubscribe or ping`
+          ? `unknown op ${quoted(op)}: expected subscribe, unsubscribe or ping`
           : 'a control message needs a string "op"',
       );
   }

@@ -51,6 +51,12 @@ export interface SubscribeRequest {
   readonly symbols: readonly string[];
   readonly throttle?: number;
   readonly since?: Readonly<Record<string, number>>;
+  /**
+   * The numbering `since` refers to (the `epoch` of an earlier `subscribed`
+   * or `snapshot`). A `since` is honoured only when this equals the
+   * server's current epoch; otherwise the answer is `recovered: false`.
+   */
+  readonly epoch?: string;
 }
 
 export interface UnsubscribeRequest {
@@ -69,6 +75,8 @@ export interface SubscribedMessage {
   readonly op: 'subscribed';
   readonly symbols: readonly string[];
   readonly recovered?: boolean;
+  /** The identity of the numbering `n` belongs to (always sent by this server). */
+  readonly epoch?: string;
 }
 
 export interface UnsubscribedMessage {
@@ -78,6 +86,8 @@ export interface UnsubscribedMessage {
 
 export interface SnapshotMessage {
   readonly op: 'snapshot';
+  /** The identity of the numbering `n` belongs to (always sent by this server). */
+  readonly epoch?: string;
   readonly ticks: readonly Update[];
 }
 

@@ -3,11 +3,13 @@
  * handler, before the token and anything else (and before anything async:
  * uWS's request and response objects are only valid during the call):
  *
- * 1. shutting down: 503 `unavailable: server shutting down`
- * 2. maxConnections reached: 503 `unavailable: connection limit reached`
- * 3. maxConnectionsPerIp reached for the remote address: 429
+ * 1. framing headers that conflict (http-framing.ts): 400 `bad_request: …`,
+ *    and the connection closed before anything after the request is parsed
+ * 2. shutting down: 503 `unavailable: server shutting down`
+ * 3. maxConnections reached: 503 `unavailable: connection limit reached`
+ * 4. maxConnectionsPerIp reached for the remote address: 429
  *    `rate_limited: too many connections from this address`
- * 4. (/stream, /stats/stream) an `Origin` header not in allowedOrigins: 403
+ * 5. (/stream, /stats/stream) an `Origin` header not in allowedOrigins: 403
  *    `unauthorized: origin not allowed`; no `Origin` header is allowed.
  *
  * Refusals close the HTTP connection after the answer. `unavailable` is an
@@ -19,6 +21,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Config } from '../config.js';
 import { ErrorCode } from '../protocol/codes.js';
 import { ConnectionLimits, LimitVerdict } from './connection-limits.js';
+import { framingAccepted } from './http-framing.js';
 import { OriginPolicy } from './origin.js';
 import { RefusalCounts } from './refusals.js';
 import { refuseUpgrade, remoteAddress } from './upgrade.js';
@@ -44,6 +47,7 @@ export class Admission {
    * response is already sent).
    */
   admit(res: HttpResponse, req: HttpRequest, checkOrigin: boolean): string | undefined {
+    if (!framingAccepted(res, req)) return undefined;
     const ip = remoteAddress(res);
     if (this.#closed) {
       refuseUpgrade(res, '503 Service Unavailable', `${UNAVAILABLE}: server shutting down`);

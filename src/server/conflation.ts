@@ -22,6 +22,7 @@
  * them as sent.
  */
 import type { WebSocket } from 'uWebSockets.js';
+import { NONE } from '../pipeline/change-log.js';
 import type { SymbolEntry } from '../pipeline/symbol-table.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
 import { ALL_SYMBOLS, CloseCode, ErrorCode } from '../protocol/codes.js';
@@ -63,9 +64,32 @@ export class Conflation {
   /** Reused list of entries for one send (filled and emptied within a call). */
   readonly #scratch: SymbolEntry[] = [];
   #nextId = 1;
+  /** Symbols the throttle passes looked at (see throttleVisits). */
+  #throttleVisits = 0;
+  /** A throttle pass's send, handed to ws.cork through these (no closure per tick). */
+  #passWs: StreamSocket | undefined;
+  #passLedger: SentLedger | undefined;
+  #passFrom = 0;
+  #passNext = -1;
+  readonly #passSend = (): void => {
+    this.#passNext = this.#passLedger!.send(
+      this.#passWs!,
+      this.#scratch,
+      this.#passFrom,
+      this.#core.config.conflateAt,
+    );
+  };
 
   constructor(core: ServerCore) {
     this.#core = core;
+  }
+
+  /**
+   * Symbols the throttle passes looked at, in all (for tests and
+   * diagnostics): it grows with the symbols that changed, not with the table.
+   */
+  get throttleVisits(): number {
+    return this.#throttleVisits;
   }
 
   get #lowWater(): number {
@@ -203,7 +227,7 @@ export class Conflation {
       id: this.#nextId++,
       ip: data.ip,
       ledger: new SentLedger(data.json, core.connections, core.publisher),
-      throttle: new Throttle((ms) => this.#tick(ws, data, ms)),
+      throttle: new Throttle((ms) => this.#tick(ws, data, ms), core.pipeline.changes),
       conflating: false,
       since: 0,
       lastBuffered: 0,
@@ -290,33 +314,75 @@ export class Conflation {
     this.#joinTopics(ws, data, st);
   }
 
-  /** A throttle timer fired: the latest update of each symbol of its group that advanced. */
+  /**
+   * A throttle timer fired: the latest update of each symbol of its group
+   * that advanced. Only symbols changed since the group's last complete pass
+   * can have: the pass looks at those (walking the ChangeLog back to the
+   * group's stamp), or at the group's names when they are fewer than the
+   * updates since. A pass that stopped early (the queue past conflateAt)
+   * keeps its stamp, so the next one covers what it left.
+   */
   #tick(ws: StreamSocket, data: StreamSocketData, ms: number): void {
     const st = data.delivery;
     if (data.closed || data.closing !== undefined || st === undefined || st.conflating) return;
     const group = st.throttle.groupAt(ms);
     if (group === undefined) return;
-    // Nothing published since the last full pass: nothing can have advanced.
-    const published = this.#core.pipeline.counters.ticksPublished;
-    if (group.cursor === 0 && group.stamp === published) return;
-    group.stamp = published;
-    const table = this.#core.pipeline.symbols;
-    let list: readonly SymbolEntry[] = table.entries;
-    if (!data.all) {
-      const scratch = this.#scratch;
+    const changes = this.#core.pipeline.changes;
+    const clock = changes.clock;
+    if (group.stamp === clock) return;
+    const list = this.#scratch;
+    // At most one changed symbol per update since the stamp.
+    const byNames = !data.all && group.names.size <= clock - group.stamp;
+    if (byNames) {
+      const table = this.#core.pipeline.symbols;
       for (const s of group.names) {
         const e = table.get(s);
-        if (e !== undefined && e.seq > 0) scratch.push(e);
+        if (e !== undefined && e.seq > 0) list.push(e);
       }
-      list = scratch;
+      this.#throttleVisits += group.names.size;
+    } else {
+      this.#changedSince(group.stamp, data.all ? undefined : group.names);
     }
+    let next = -1;
     if (list.length > 0) {
-      ws.cork(() => {
-        const next = st.ledger.send(ws, list, group.cursor, this.#core.config.conflateAt);
-        group.cursor = next < 0 ? 0 : next;
-      });
+      this.#passWs = ws;
+      this.#passLedger = st.ledger;
+      this.#passFrom = byNames ? group.cursor : 0;
+      ws.cork(this.#passSend);
+      next = this.#passNext;
+      this.#passWs = undefined;
+      this.#passLedger = undefined;
+      list.length = 0;
     }
-    this.#scratch.length = 0;
+    if (next >= 0) {
+      if (byNames) group.cursor = next;
+      return;
+    }
+    group.cursor = 0;
+    group.stamp = clock;
+  }
+
+  /**
+   * Fills #scratch with the entries changed after `stamp` (of `names` only,
+   * when given), the least recently changed first: a pass that stops early
+   * has sent the ones waiting longest.
+   */
+  #changedSince(stamp: number, names: ReadonlySet<string> | undefined): void {
+    const changes = this.#core.pipeline.changes;
+    const entries = this.#core.pipeline.symbols.entries;
+    const list = this.#scratch;
+    let visits = 0;
+    for (
+      let id = changes.newest;
+      id !== NONE && changes.stampOf(id) > stamp;
+      id = changes.older(id)
+    ) {
+      visits++;
+      const e = entries[id]!;
+      if (names === undefined || names.has(e.name)) list.push(e);
+    }
+    list.reverse();
+    this.#throttleVisits += visits;
   }
 
   /** Joins the topics of what is live: "*" or the named symbols not throttled. */

@@ -6,14 +6,15 @@
  * accepted to rejected). One ticket per frame (not per tick), queued; the
  * head of the queue is sent as soon as it completes. The queue is a Fifo
  * (head index), so sending N acks costs O(N), however many frames are
- * outstanding.
+ * outstanding. Sending is the owner's: /feed passes FeedReplies.ack, which
+ * checks the feed's queue after each ack (feed-replies.ts).
  */
 import { Fifo } from '../bus/fifo.js';
 import type { StoreTicket } from '../pipeline/pipeline.js';
 
 export type SendAck = (frame: number, accepted: number, rejected: number) => void;
 
-class AckTicket implements StoreTicket {
+export class AckTicket implements StoreTicket {
   readonly frame: number;
   readonly #owner: FeedAcks;
   accepted = 0;

@@ -1,7 +1,10 @@
 /**
  * /feed: authenticated feeds push MessagePack ticks. The message handler is
  * the pipeline's entry point: the ArrayBuffer is only valid during the call,
- * and the pipeline copies what it keeps before returning.
+ * and the pipeline copies what it keeps before returning. Replies (errors
+ * and acks) go through FeedReplies, which closes a feed that does not read
+ * them (feed-replies.ts); what a frame counts for where the pipeline does
+ * not count it (rate tokens, frames refused whole) is feed-count.ts's.
  */
 import type {
   HttpRequest,
@@ -10,22 +13,30 @@ import type {
   WebSocketBehavior,
   us_socket_context_t,
 } from 'uWebSockets.js';
-import { CloseCode, ErrorCode, MAX_BATCH } from '../protocol/codes.js';
+import { CloseCode, ErrorCode } from '../protocol/codes.js';
 import { FrameStatus } from '../protocol/tick-scanner.js';
 import { TokenCheck, presentedToken } from './auth.js';
 import type { ServerCore } from './core.js';
-import { FeedRateLimit, PERSIST_MS, RateVerdict, frameTickCount } from './rate-limit.js';
+import { chargeableTicks, receivedTicks } from './feed-count.js';
+import { FeedReplies, feedUwsBackpressure } from './feed-replies.js';
+import { FeedRateLimit, PERSIST_MS, RateVerdict } from './rate-limit.js';
 import { acceptUpgrade, refuseUnauthorized } from './upgrade.js';
-import { FeedAcks } from './feed-acks.js';
-import { encodeReply, errorReply } from './replies.js';
+import { type AckTicket, FeedAcks } from './feed-acks.js';
+import { errorReply } from './replies.js';
 import type { FeedSocketData, SocketData } from './socket-data.js';
 
 /** uWS's frame cap on /feed is at least this (see maxPayloadLength below). */
 export const FEED_MIN_FRAME_CAP = 16 * 1024 * 1024;
 
+const BUS_REFUSAL =
+  'the bus is not taking ticks now (NATS unreachable with a full queue, or shutting down)';
+
+type FeedSocket = WebSocket<SocketData>;
+
 export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
   const { config, pipeline, sockets, connections, admission } = core;
   const tokens = new TokenCheck(config.feedToken);
+  const replies = new FeedReplies(config, admission.refused);
   return {
     // uWS closes frames over its own cap abruptly (1006, no reason), so the
     // cap sits well above the limit (4x, at least 16 MiB) and frames between
@@ -34,7 +45,11 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
     // up to the cap before that, at most once per connection, and only for
     // feeds that presented the token.
     maxPayloadLength: Math.max(config.maxFeedFrame * 4, FEED_MIN_FRAME_CAP),
-    maxBackpressure: config.maxBackpressure,
+    // A feed with more than maxBackpressure bytes of replies unread is closed
+    // as a slow consumer (feed-replies.ts); uWS's own cap sits above that, so
+    // it never drops a reply. closeOnBackpressureLimit stays off: uWS would
+    // cut the socket with no close frame.
+    maxBackpressure: feedUwsBackpressure(config.maxBackpressure),
     idleTimeout: config.idleTimeoutS,
     sendPingsAutomatically: true,
 
@@ -60,22 +75,24 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
       acceptUpgrade(res, req, context, data);
     },
 
-    open(ws: WebSocket<SocketData>): void {
+    open(ws: FeedSocket): void {
       const data = ws.getUserData() as FeedSocketData;
       if (data.ack && core.bus !== undefined) {
-        data.acks = new FeedAcks((frame, accepted, rejected) => {
-          if (!data.closed) sendAck(ws, frame, accepted, rejected);
-        });
+        data.acks = new FeedAcks((frame, accepted, rejected) =>
+          replies.ack(ws, data, frame, accepted, rejected),
+        );
       }
       sockets.add(ws);
       connections.feeds++;
       admission.opened(ws.getUserData().ip);
     },
 
-    message(ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean): void {
+    message(ws: FeedSocket, message: ArrayBuffer, isBinary: boolean): void {
       // 1. Entry timestamp, first thing.
       const entryMs = performance.now();
       const data = ws.getUserData() as FeedSocketData;
+      // Being closed as a slow consumer: nothing more is read (feed-replies.ts).
+      if (data.closing !== undefined) return;
       const frame = ++data.frames;
       if (message.byteLength > config.maxFeedFrame) {
         ws.end(
@@ -87,88 +104,72 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
       if (!isBinary) {
         pipeline.counters.framesReceived++;
         pipeline.counters.framesBad++;
-        ws.send(
-          encodeReply(
-            errorReply(
-              ErrorCode.BadFrame,
-              'text frames are not accepted on /feed: send binary MessagePack',
-            ),
-            false,
+        replies.error(
+          ws,
+          data,
+          errorReply(
+            ErrorCode.BadFrame,
+            'text frames are not accepted on /feed: send binary MessagePack',
           ),
-          true,
         );
-        if (data.acks !== undefined) data.acks.open(frame).settle(0, 0);
-        else if (data.ack) sendAck(ws, frame, 0, 0);
+        ackUnpublished(replies, ws, data, frame, 0, undefined);
         return;
       }
       const bytes = new Uint8Array(message);
-      if (data.rate !== undefined) {
-        // Tick count from the frame's header only; oversized batches are the
-        // pipeline's (payload_too_large) and take no tokens.
-        const count = frameTickCount(bytes);
-        if (count <= MAX_BATCH) {
-          const verdict = data.rate.take(count, entryMs);
-          if (verdict !== RateVerdict.Ok) {
-            refuseOverRate(
-              ws,
-              core,
-              data,
-              frame,
-              count,
-              verdict === RateVerdict.Close,
-              `over ${config.feedRate} ticks/s`,
-            );
-            return;
-          }
-        }
-      }
-      // Bus mode: refuse while too many ticks wait to be stored (NATS down).
+      // Bus mode: refuse while too many ticks wait to be stored (NATS down),
+      // or while shutting down. Before the rate limit: a refused frame takes
+      // no tokens.
       if (core.bus?.sequencer.saturated === true) {
-        refuseOverRate(
-          ws,
-          core,
-          data,
-          frame,
-          frameTickCount(bytes),
-          false,
-          'the bus is not taking ticks now (NATS unreachable with a full queue, or shutting down)',
-        );
+        refuseFrame(core, replies, ws, data, frame, bytes, false, BUS_REFUSAL);
         return;
+      }
+      // Tokens for the ticks the frame's bytes can hold (feed-count.ts); a
+      // frame the scanner will refuse whole takes none, and one that turns
+      // out bad further in gets its tokens back below.
+      const rate = data.rate;
+      let charged = 0;
+      if (rate !== undefined) {
+        charged = chargeableTicks(bytes);
+        const verdict = charged === 0 ? RateVerdict.Ok : rate.take(charged, entryMs);
+        if (verdict !== RateVerdict.Ok) {
+          refuseFrame(
+            core,
+            replies,
+            ws,
+            data,
+            frame,
+            bytes,
+            verdict === RateVerdict.Close,
+            `over ${config.feedRate} ticks/s`,
+          );
+          return;
+        }
       }
       // Bus mode with acks: the ack waits until the bus has stored the ticks.
       const ticket = data.acks?.open(frame);
       // 2–5. Scan, sequence, copy, publish, record: all inside the pipeline.
       const status = pipeline.process(bytes, entryMs, ticket);
-      let rejected = pipeline.rejected;
-      if (status === FrameStatus.Ok) {
-        if (pipeline.rejected > 0) {
-          ws.send(
-            encodeReply(
-              errorReply(ErrorCode.BadTick, pipeline.firstFault(), pipeline.rejectedIndices()),
-              false,
-            ),
-            true,
-          );
-        }
-      } else {
-        if (status === FrameStatus.TooLarge) {
-          // A batch of more than MAX_BATCH ticks is refused whole. Its ticks
-          // did arrive, so they count as received and rejected (as for a
-          // rate-limited frame); the scanner has already checked the header's
-          // count against the frame's length, so it cannot inflate them.
-          rejected = frameTickCount(bytes);
-          pipeline.counters.ticksReceived += rejected;
-          pipeline.counters.ticksRejected += rejected;
-        }
-        const code =
-          status === FrameStatus.TooLarge ? ErrorCode.PayloadTooLarge : ErrorCode.BadFrame;
-        ws.send(encodeReply(errorReply(code, pipeline.scanner.frameError), false), true);
+      if (status !== FrameStatus.Ok) {
+        if (charged > 0) rate!.refund(charged);
+        answerScanRefusal(core, replies, ws, data, frame, bytes, status, ticket);
+        return;
       }
-      if (ticket !== undefined) ticket.settle(pipeline.accepted, rejected);
-      else if (data.ack) sendAck(ws, frame, pipeline.accepted, rejected);
+      if (pipeline.rejected > 0) {
+        replies.error(
+          ws,
+          data,
+          errorReply(ErrorCode.BadTick, pipeline.firstFault(), pipeline.rejectedIndices()),
+        );
+      }
+      if (ticket !== undefined) ticket.settle(pipeline.accepted, pipeline.rejected);
+      else if (data.ack) replies.ack(ws, data, frame, pipeline.accepted, pipeline.rejected);
     },
 
-    close(ws: WebSocket<SocketData>): void {
+    drain(ws: FeedSocket): void {
+      replies.drain(ws);
+    },
+
+    close(ws: FeedSocket): void {
       const data = ws.getUserData();
       data.closed = true;
       sockets.delete(ws);
@@ -179,52 +180,91 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
 }
 
 /**
- * A frame refused whole (over the feed's tick rate, or the bus not taking
- * ticks): none of its ticks is processed. They arrived, so they count as
- * received and rejected; the feed gets a rate_limited error saying `why`
- * (and its ack, accepted 0), and is closed with 1008 when it has stayed
- * over its rate too long.
+ * A frame refused whole before it is processed (over the feed's tick rate,
+ * or the bus not taking ticks). It is scanned all the same (bounded and
+ * allocation-free, like any frame), so that it counts what it holds and
+ * never what its header claims (feed-count.ts): one the scanner refuses is
+ * answered as it would be otherwise (bad_frame, payload_too_large). A
+ * well-formed one gets rate_limited saying `why`, and its ack, accepted 0;
+ * its ticks arrived, so they count as received and rejected. `close`: over
+ * the rate too long, closed with 1008.
  */
-function refuseOverRate(
-  ws: WebSocket<SocketData>,
+function refuseFrame(
   core: ServerCore,
+  replies: FeedReplies,
+  ws: FeedSocket,
   data: FeedSocketData,
   frame: number,
-  count: number,
+  bytes: Uint8Array,
   close: boolean,
   why: string,
 ): void {
-  const counters = core.pipeline.counters;
+  const { counters, scanner } = core.pipeline;
   counters.framesReceived++;
+  const status = scanner.scan(bytes);
+  if (status !== FrameStatus.Ok) {
+    counters.framesBad++;
+    answerScanRefusal(core, replies, ws, data, frame, bytes, status, undefined);
+    return;
+  }
+  const count = scanner.count;
   counters.ticksReceived += count;
   counters.ticksRejected += count;
   const refused = core.admission.refused;
   refused.rateLimitedFrames++;
-  const rate = core.config.feedRate;
-  ws.send(
-    encodeReply(
-      errorReply(ErrorCode.RateLimited, `${why}: the frame's ${count} ticks were not published`),
-      false,
-    ),
-    true,
+  replies.error(
+    ws,
+    data,
+    errorReply(ErrorCode.RateLimited, `${why}: the frame's ${count} ticks were not published`),
   );
-  // In bus mode acks go through the ordered queue, behind frames not yet stored.
-  if (data.acks !== undefined) data.acks.open(frame).settle(0, count);
-  else if (data.ack) sendAck(ws, frame, 0, count);
-  if (close) {
+  ackUnpublished(replies, ws, data, frame, count, undefined);
+  // A slow-consumer close already under way goes on as it is.
+  if (close && data.closing === undefined) {
     refused.rateLimitedCloses++;
     ws.end(
       CloseCode.PolicyViolation,
-      `${ErrorCode.RateLimited}: over ${rate} ticks/s for ${PERSIST_MS / 1000} s`,
+      `${ErrorCode.RateLimited}: over ${core.config.feedRate} ticks/s for ${PERSIST_MS / 1000} s`,
     );
   }
 }
 
-function sendAck(
-  ws: WebSocket<SocketData>,
+/**
+ * A frame the scanner refused whole: bad_frame, or payload_too_large for a
+ * batch over MAX_BATCH, whose ticks did arrive and count as received and
+ * rejected (the scanner checked the header's count against the bytes
+ * first). The frame counters are the caller's.
+ */
+function answerScanRefusal(
+  core: ServerCore,
+  replies: FeedReplies,
+  ws: FeedSocket,
+  data: FeedSocketData,
   frame: number,
-  accepted: number,
-  rejected: number,
+  bytes: Uint8Array,
+  status: FrameStatus,
+  ticket: AckTicket | undefined,
 ): void {
-  ws.send(encodeReply({ op: 'ack', frame, accepted, rejected }, false), true);
+  const { counters, scanner } = core.pipeline;
+  const rejected = receivedTicks(bytes, status, scanner);
+  counters.ticksReceived += rejected;
+  counters.ticksRejected += rejected;
+  const code = status === FrameStatus.TooLarge ? ErrorCode.PayloadTooLarge : ErrorCode.BadFrame;
+  replies.error(ws, data, errorReply(code, scanner.frameError));
+  ackUnpublished(replies, ws, data, frame, rejected, ticket);
+}
+
+/**
+ * Acks a frame none of whose ticks was published (accepted 0). In bus mode
+ * the ack goes through the ordered queue, behind frames not yet stored.
+ */
+function ackUnpublished(
+  replies: FeedReplies,
+  ws: FeedSocket,
+  data: FeedSocketData,
+  frame: number,
+  rejected: number,
+  ticket: AckTicket | undefined,
+): void {
+  if (data.acks !== undefined) (ticket ?? data.acks.open(frame)).settle(0, rejected);
+  else if (data.ack) replies.ack(ws, data, frame, 0, rejected);
 }

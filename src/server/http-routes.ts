@@ -1,11 +1,13 @@
 /**
  * Plain HTTP routes: /stats (JSON), /metrics (Prometheus), /healthz,
  * /readyz, the dashboard (/ and its hashed assets), the admin load-test
- * routes, and 404 for the rest.
+ * routes, and 404 for the rest. Every one checks the request's framing
+ * headers first (http-framing.ts).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Registry } from 'prom-client';
 import { TokenCheck } from './auth.js';
+import { framingAccepted } from './http-framing.js';
 import { type LoadTester, parseLoadTestParams } from './load-test.js';
 import { type StaticAsset, acceptsGzip } from './static.js';
 
@@ -25,7 +27,31 @@ const MAX_ADMIN_BODY = 4096;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-export function registerHttpRoutes(app: TemplatedApp, source: HttpSource): void {
+type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+/** Route registration whose handlers run only for requests with sound framing headers. */
+interface FramedRoutes {
+  get(pattern: string, handler: Handler): void;
+  post(pattern: string, handler: Handler): void;
+  any(pattern: string, handler: Handler): void;
+}
+
+/** Registers on `app`; a request whose framing headers conflict gets 400 and is closed instead. */
+function framedRoutes(app: TemplatedApp): FramedRoutes {
+  const framed =
+    (handler: Handler): Handler =>
+    (res, req) => {
+      if (framingAccepted(res, req)) handler(res, req);
+    };
+  return {
+    get: (pattern, handler) => void app.get(pattern, framed(handler)),
+    post: (pattern, handler) => void app.post(pattern, framed(handler)),
+    any: (pattern, handler) => void app.any(pattern, framed(handler)),
+  };
+}
+
+export function registerHttpRoutes(uwsApp: TemplatedApp, source: HttpSource): void {
+  const app = framedRoutes(uwsApp);
   app.get('/stats', (res: HttpResponse) => {
     res
       .writeHeader('Content-Type', JSON_TYPE)
@@ -118,7 +144,7 @@ function json(res: HttpResponse, status: string, body: unknown, bearer = false):
  * POST /admin/loadtest (start; 202 with the run id) and GET /admin/loadtest
  * (latest status), both behind `Authorization: Bearer ADMIN_TOKEN`.
  */
-function registerAdminRoutes(app: TemplatedApp, source: HttpSource): void {
+function registerAdminRoutes(app: FramedRoutes, source: HttpSource): void {
   const tokens = source.adminToken === undefined ? undefined : new TokenCheck(source.adminToken);
   /** Answers 503/401 and returns false unless the request may proceed. */
   const authorized = (res: HttpResponse, req: HttpRequest): boolean => {

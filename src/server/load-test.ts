@@ -1,19 +1,36 @@
 /**
  * The built-in load test behind `POST /admin/loadtest`: a synthetic feed
- * (DemoFeed) driven through pipeline.process at the requested rate, plus N
- * real WebSocket subscribers (the `ws` package) connected from inside the
- * process to its own /stream with "*". One run at a time; the latest run's
- * status and result are kept for `GET /admin/loadtest`.
+ * (DemoFeed) driven at the requested rate through a pipeline of its own,
+ * plus N WebSocket subscribers (the `ws` package) connected from inside the
+ * process to the load-test app's wildcard topic (load-test-fanout.ts). One
+ * run at a time; the latest run's status and result are kept for
+ * `GET /admin/loadtest`.
  *
- * Result: ticks/s accepted by the pipeline, deliveries/s (updates handed to
- * subscriber sockets, per subscriber, counted by the publisher), messages/s the in-process
- * subscribers actually received, and pipeline latency p50/p99 from the
- * latency window at the end of the run.
+ * Synthetic traffic lives in its own namespace: its own Pipeline (symbol
+ * table, numbering, last values, latency window, counters; no history, no
+ * bus) publishing into its own uWS app, which only this run's subscribers
+ * can join. The server's symbols, numbering, history, snapshots, /stats,
+ * /metrics and the NATS bus never see a synthetic tick, and no real
+ * subscriber receives one.
+ *
+ * Result: ticks/s accepted by the load-test pipeline, deliveries/s (updates
+ * handed to the load-test sockets, per subscriber, counted by its
+ * publisher), messages/s the in-process subscribers actually received, and
+ * the load-test pipeline's latency p50/p99 over the run.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import type { Config } from '../config.js';
 import { DemoFeed } from '../pipeline/demo-feed.js';
+import { Pipeline } from '../pipeline/pipeline.js';
 import type { ServerCore } from './core.js';
+import { LoadTestFanout } from './load-test-fanout.js';
+import { uwsNative } from './uws.js';
+
+/** Bytes of randomness in a run's key (load-test-fanout.ts). */
+const KEY_BYTES = 32;
+/** How long the subscribers get to read what was sent before the count is taken. */
+const DRAIN_MS = 200;
 
 export const LOAD_TEST_LIMITS = Object.freeze({
   rate: { min: 1, max: 50_000, default: 10_000 },
@@ -70,14 +87,15 @@ export function parseLoadTestParams(body: unknown): LoadTestParams | string {
 }
 
 export class LoadTester {
-  readonly #core: ServerCore;
-  readonly #port: () => number;
+  readonly #config: Config;
+  /** Created with the first run, kept for the next ones (a uWS app cannot be freed). */
+  #fanout: LoadTestFanout | undefined;
   #latest: LoadTestStatus | undefined;
   #stop: (() => void) | undefined;
+  #aborted = false;
 
-  constructor(core: ServerCore, port: () => number) {
-    this.#core = core;
-    this.#port = port;
+  constructor(core: Pick<ServerCore, 'config'>) {
+    this.#config = core.config;
   }
 
   get running(): boolean {
@@ -88,12 +106,18 @@ export class LoadTester {
     return this.#latest;
   }
 
+  /** Load-test subscriber connections open now (they never count as /stream subscribers). */
+  get connections(): number {
+    return this.#fanout?.connections ?? 0;
+  }
+
   /** Starts a run; returns its id, or undefined when one is already running. */
   start(params: LoadTestParams): string | undefined {
     if (this.running) return undefined;
     const id = randomUUID();
     const startedAt = new Date().toISOString();
     this.#latest = { id, state: 'running', params, started_at: startedAt };
+    this.#aborted = false;
     this.#run(params).then(
       (result) => {
         this.#latest = {
@@ -119,74 +143,81 @@ export class LoadTester {
     return id;
   }
 
-  /** Ends a running test early (server shutdown). */
+  /** Ends a running test early and closes its connections (server shutdown). */
   abort(): void {
+    this.#aborted = true;
     this.#stop?.();
+    this.#fanout?.close();
   }
 
   async #run(params: LoadTestParams): Promise<LoadTestResult> {
-    const { config, pipeline, publisher } = this.#core;
-    const host =
-      config.host === '0.0.0.0' || config.host === '::' || config.host === ''
-        ? '127.0.0.1'
-        : config.host;
-    const url = `ws://${host.includes(':') ? `[${host}]` : host}:${this.#port()}/stream?symbols=*`;
-    const headers: Record<string, string> =
-      config.streamToken === undefined ? {} : { authorization: `Bearer ${config.streamToken}` };
+    if (!uwsNative) throw new Error('the load test needs the native uWebSockets.js binary');
+    const fanout = (this.#fanout ??= new LoadTestFanout(this.#config.maxBackpressure));
+    // A fresh namespace per run: numbering from 1, an empty latency window.
+    const pipeline = new Pipeline(fanout.publisher, {
+      maxSymbols: params.symbols,
+      latencyWindow: this.#config.latencyWindow,
+      history: 0,
+    });
     let received = 0;
     const sockets: WebSocket[] = [];
     const closeAll = (): void => {
       for (const ws of sockets) ws.terminate();
+      fanout.close();
     };
-    try {
-      await Promise.all(
-        Array.from(
-          { length: params.subscribers },
-          () =>
-            new Promise<void>((resolve, reject) => {
-              const ws = new WebSocket(url, { headers });
-              sockets.push(ws);
-              ws.on('message', () => {
-                received++;
-              });
-              ws.once('open', () => resolve());
-              ws.once('error', reject);
-            }),
-        ),
-      );
-    } catch (err) {
-      closeAll();
-      throw err;
+    if (params.subscribers > 0) {
+      try {
+        const url = fanout.listen(randomBytes(KEY_BYTES).toString('base64url'));
+        await Promise.all(
+          Array.from(
+            { length: params.subscribers },
+            () =>
+              new Promise<void>((resolve, reject) => {
+                const ws = new WebSocket(url, { perMessageDeflate: false });
+                sockets.push(ws);
+                ws.on('message', () => {
+                  received++;
+                });
+                ws.once('open', () => resolve());
+                // Kept for the socket's life: an 'error' with no listener would throw.
+                ws.on('error', reject);
+              }),
+          ),
+        );
+      } catch (err) {
+        closeAll();
+        throw err;
+      } finally {
+        // Every subscriber is in (their `open` follows the server's): no one else may join.
+        fanout.stopListening();
+      }
     }
-    // Let the subscribed/snapshot replies pass before counting.
-    await new Promise((r) => setTimeout(r, 100));
-    const c = pipeline.counters;
-    const ticks0 = c.ticksPublished;
-    const deliveries0 = publisher.deliveries;
-    const received0 = received;
+    const deliveries0 = fanout.publisher.deliveries;
     const t0 = performance.now();
     const feed = new DemoFeed({ symbols: params.symbols, ticksPerSecond: params.rate }, (frame) => {
       pipeline.process(frame, performance.now());
     });
-    feed.start();
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, params.duration * 1000);
-      this.#stop = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.#stop = undefined;
-    feed.stop();
+    if (!this.#aborted) {
+      feed.start();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, params.duration * 1000);
+        this.#stop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#stop = undefined;
+      feed.stop();
+    }
     const elapsed = (performance.now() - t0) / 1000;
-    const ticks = c.ticksPublished - ticks0;
-    const deliveries = publisher.deliveries - deliveries0;
-    // Give the subscribers a moment to drain what was already sent.
-    await new Promise((r) => setTimeout(r, 200));
-    const messages = received - received0;
+    const ticks = pipeline.counters.ticksPublished;
+    const deliveries = fanout.publisher.deliveries - deliveries0;
+    // Give the subscribers a moment to read what was already sent.
+    if (!this.#aborted) await new Promise((r) => setTimeout(r, DRAIN_MS));
+    const messages = received;
     const latency = pipeline.latency.summary();
     closeAll();
-    const rate = (n: number): number => Math.round(n / elapsed);
+    const rate = (n: number): number => (elapsed > 0 ? Math.round(n / elapsed) : 0);
     return {
       duration_s: Math.round(elapsed * 100) / 100,
       ticks,

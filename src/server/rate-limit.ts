@@ -9,7 +9,7 @@
  * refusals, for PERSIST_MS, is told to close.
  *
  * Everything is arithmetic on fields of this per-connection object: nothing
- * is allocated per frame.
+ * is allocated per frame. What a frame is charged is feed-count.ts's.
  */
 
 /** What `take()` decides for one frame. */
@@ -72,6 +72,15 @@ export class TokenBucket {
   }
 
   /**
+   * Gives back `cost` tokens taken for something that turned out not to
+   * count (a feed frame found bad after it was charged), never past a full
+   * bucket.
+   */
+  refund(cost: number): void {
+    this.#tokens = Math.min(this.#capacity, this.#tokens + cost);
+  }
+
+  /**
    * Records a refusal (made by `take`, or decided elsewhere): it counts
    * towards the streak that closes the connection.
    */
@@ -88,20 +97,4 @@ export class FeedRateLimit extends TokenBucket {
   constructor(ticksPerSecond: number, nowMs: number) {
     super(ticksPerSecond, ticksPerSecond, nowMs);
   }
-}
-
-/**
- * Ticks in a feed frame, from its first bytes only: 1 for a map, the
- * declared length for an array, 0 for anything else (which the pipeline
- * then refuses as bad_frame). The scanner validates the rest.
- */
-export function frameTickCount(b: Uint8Array): number {
-  const n = b.length;
-  if (n === 0) return 0;
-  const c = b[0]!;
-  if ((c >= 0x80 && c <= 0x8f) || c === 0xde || c === 0xdf) return 1;
-  if (c >= 0x90 && c <= 0x9f) return c & 0x0f;
-  if (c === 0xdc) return n >= 3 ? (b[1]! << 8) | b[2]! : 0;
-  if (c === 0xdd) return n >= 5 ? b[1]! * 0x1000000 + ((b[2]! << 16) | (b[3]! << 8) | b[4]!) : 0;
-  return 0;
 }

@@ -1,6 +1,7 @@
 /**
- * Counters of what the server refused on purpose (limits, origin, feed rate),
- * as plain numbers read by /stats and /metrics at request time.
+ * Counters of what the server refused on purpose (limits, origin, feed rate,
+ * feeds that do not read their acks), as plain numbers read by /stats and
+ * /metrics at request time.
  */
 
 /** The `refused` object of /stats. */
@@ -15,6 +16,8 @@ export interface RefusedStats {
   readonly rate_limited_frames: number;
   /** Feeds closed with 1008 rate_limited for staying over their rate. */
   readonly rate_limited_closes: number;
+  /** Feeds closed with 1008 slow_consumer: more than maxBackpressure of acks and errors unread. */
+  readonly slow_consumer_feed_closes: number;
 }
 
 export class RefusalCounts {
@@ -23,6 +26,7 @@ export class RefusalCounts {
   origin = 0;
   rateLimitedFrames = 0;
   rateLimitedCloses = 0;
+  slowConsumerFeedCloses = 0;
 
   stats(): RefusedStats {
     return {
@@ -31,6 +35,7 @@ export class RefusalCounts {
       origin: this.origin,
       rate_limited_frames: this.rateLimitedFrames,
       rate_limited_closes: this.rateLimitedCloses,
+      slow_consumer_feed_closes: this.slowConsumerFeedCloses,
     };
   }
 }

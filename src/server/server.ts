@@ -25,6 +25,7 @@ import { STATS_TOPIC, statsStreamBehavior } from './stats-stream.js';
 import { UwsPublisher } from './uws-publisher.js';
 import { uws, uwsNative } from './uws.js';
 import { Admission } from './admission.js';
+import { HandlerGuard } from './guard.js';
 import type { RefusedStats } from './refusals.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -83,7 +84,13 @@ export interface StatsBody {
   readonly slow_consumers: SlowConsumerReport;
   /** Refused upgrades and rate-limited feed frames (see refusals.ts). */
   readonly refused: RefusedStats;
+  /** The connection limits in force (main.ts may lower them to fit the open-file limit). */
+  readonly limits: { readonly max_connections: number; readonly max_connections_per_ip: number };
   readonly symbols: number;
+  /** Bytes the recovery history holds, its budget (--history-bytes), updates evicted to keep within it. */
+  readonly history: { readonly bytes: number; readonly limit: number; readonly evicted: number };
+  /** The identity of the numbering every `n` belongs to (docs/protocol.md, epochs). */
+  readonly epoch: string;
   readonly latency_us: LatencySummary;
   readonly uws: { readonly native: boolean };
   readonly demo: boolean;
@@ -103,6 +110,8 @@ export class TickwireServer implements ServerCore {
   /** The NATS bus, when --nats is set (else the embedded bus: the pipeline itself). */
   readonly bus: NatsBus | undefined;
   readonly admission: Admission;
+  /** The last-resort try/catch around every uWS handler (guard.ts). */
+  readonly guard = new HandlerGuard();
   readonly #app: TemplatedApp;
   readonly #startedAt = Date.now();
   #listenSocket: us_listen_socket | undefined;
@@ -133,6 +142,7 @@ export class TickwireServer implements ServerCore {
       maxSymbols: config.maxSymbols,
       latencyWindow: config.latencyWindow,
       history: config.history,
+      historyBytes: config.historyBytes,
     });
     // NATS mode: the bus numbers ticks and feeds every node's pipeline.
     if (config.nats !== undefined) {
@@ -153,17 +163,24 @@ export class TickwireServer implements ServerCore {
       latency: () => this.pipeline.latency.summary(),
       refused: () => this.admission.refused,
       ...(this.bus === undefined ? {} : { bus: () => this.bus!.stats() }),
+      handlerErrors: () => this.guard.counts(),
+      history: () => this.pipeline.symbols.historyBudget,
     });
     // The JS fallback of this uWS build cannot run custom upgrade handlers
     // (it throws "not implemented" and takes the process down), so on it the
     // WebSocket routes are not registered: HTTP-only diagnostics, not ready.
     if (uwsNative) {
-      this.#app.ws<SocketData>('/feed', feedBehavior(this));
-      this.#app.ws<SocketData>('/stream', streamBehavior(this));
-      this.#app.ws<SocketData>('/stats/stream', statsStreamBehavior(this));
+      // Every handler inside one try/catch: no exception can end the process.
+      const guard = this.guard;
+      this.#app.ws<SocketData>('/feed', guard.behavior('/feed', feedBehavior(this)));
+      this.#app.ws<SocketData>('/stream', guard.behavior('/stream', streamBehavior(this)));
+      this.#app.ws<SocketData>(
+        '/stats/stream',
+        guard.behavior('/stats/stream', statsStreamBehavior(this)),
+      );
     }
-    this.loadTester = new LoadTester(this, () => this.#port);
-    registerHttpRoutes(this.#app, {
+    this.loadTester = new LoadTester(this);
+    registerHttpRoutes(this.guard.http(this.#app), {
       stats: () => this.stats(),
       ready: () => this.ready,
       metrics: this.metrics,
@@ -325,7 +342,17 @@ export class TickwireServer implements ServerCore {
       slow_consumers_closed: this.connections.slowConsumersClosed,
       slow_consumers: this.conflation.report(),
       refused: this.admission.refused.stats(),
+      limits: {
+        max_connections: this.config.maxConnections,
+        max_connections_per_ip: this.config.maxConnectionsPerIp,
+      },
       symbols: this.pipeline.symbols.size,
+      history: {
+        bytes: this.pipeline.symbols.historyBudget.bytes,
+        limit: this.pipeline.symbols.historyBudget.limit,
+        evicted: this.pipeline.symbols.historyBudget.evicted,
+      },
+      epoch: this.pipeline.epoch,
       latency_us: this.pipeline.latency.summary(),
       uws: { native: uwsNative },
       demo: this.config.demo,

@@ -17,6 +17,8 @@ export interface FeedSocketData {
   /** Remote address, counted against the connection limits while open. */
   readonly ip: string;
   closed: boolean;
+  /** Being closed as a slow consumer (feed-replies.ts): nothing more is read or sent. */
+  closing?: SlowConsumerClose;
 }
 
 export interface StreamSocketData {

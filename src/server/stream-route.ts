@@ -27,7 +27,8 @@ import type {
 } from 'uWebSockets.js';
 import { ALL_SYMBOLS, CloseCode, ErrorCode } from '../protocol/codes.js';
 import { parseControl, parseSymbolList } from '../protocol/control.js';
-import { isSafeMessagePack } from '../protocol/tick-scanner.js';
+import { jsonNestsWithin } from '../protocol/json-depth.js';
+import { MAX_DEPTH, isSafeMessagePack } from '../protocol/tick-scanner.js';
 import { nowUs } from '../pipeline/clock.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC, topicFor } from '../pipeline/topics.js';
 import { TokenCheck, presentedToken } from './auth.js';
@@ -44,8 +45,19 @@ const UNPACKER = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsTy
 const TEXT = new TextDecoder('utf-8', { fatal: true });
 /** Bytes a subscriber may queue past maxBackpressure before uWS itself cuts it off. */
 const BACKPRESSURE_HEADROOM = 16 * 1024 * 1024;
-/** uWS's frame cap on /stream is at least this (see maxPayloadLength below). */
-const MIN_FRAME_CAP = 1024 * 1024;
+/**
+ * uWS's own cap on a /stream message (and on what an unfinished one may
+ * hold): four times --max-stream-frame. Messages between the limit and the
+ * cap are read and closed with 1009 payload_too_large by the message handler;
+ * uWS refuses a longer one while it arrives and cuts the socket (1006, no
+ * close frame). The cap is small on purpose: uWS gives the application no
+ * event for a fragment and resets the idle timer on any byte, so a message
+ * that never finishes is held as long as its connection lives (see
+ * docs/reliability.md, "Unfinished messages").
+ */
+export function streamMessageCap(maxStreamFrame: number): number {
+  return 4 * maxStreamFrame;
+}
 
 type StreamSocket = WebSocket<SocketData>;
 
@@ -53,12 +65,8 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
   const { config, sockets, connections } = core;
   const tokens = config.streamToken === undefined ? undefined : new TokenCheck(config.streamToken);
   return {
-    // uWS closes frames over its own cap abruptly (1006, no reason), so the
-    // cap sits well above the limit and frames between the two get a proper
-    // 1009 payload_too_large close from the message handler, as the contract
-    // asks. At least 1 MiB: what it costs is one message of up to 1 MiB
-    // buffered per connection, at most once (the 1009 close follows it).
-    maxPayloadLength: Math.max(config.maxStreamFrame * 4, MIN_FRAME_CAP),
+    // Bounds what one connection's unfinished message may hold (see streamMessageCap).
+    maxPayloadLength: streamMessageCap(config.maxStreamFrame),
     // The periodic sweep closes a subscriber past maxBackpressure with 1008
     // slow_consumer. uWS's own cap is only a last-resort memory bound: past it
     // uWS drops the close frame and cuts the socket (1006, uncounted). One
@@ -169,7 +177,15 @@ export function streamBehavior(core: ServerCore): WebSocketBehavior<SocketData> 
           }
           if (!admit(ws, data, 1 + workTokens(subscribeWork(core, data, request.symbols)), now))
             return;
-          subscribe(core, ws, data, request.symbols, request.since, request.throttle);
+          subscribe(
+            core,
+            ws,
+            data,
+            request.symbols,
+            request.since,
+            request.throttle,
+            request.epoch,
+          );
           break;
         case 'unsubscribe':
           if (!admit(ws, data, 1 + workTokens(unsubscribeWork(data, request.symbols)), now)) return;
@@ -205,17 +221,23 @@ function decodeControl(message: ArrayBuffer, isBinary: boolean): { value: unknow
   if (isBinary) {
     const bytes = new Uint8Array(message);
     // Bounded pre-scan before the general decoder: no ext types, declared
-    // lengths that fit, nesting ≤ 8 (msgpackr would preallocate from hostile
-    // array headers).
-    if (!isSafeMessagePack(bytes)) return 'not valid MessagePack (or uses extension types)';
+    // lengths that fit, nesting ≤ MAX_DEPTH (msgpackr would preallocate from
+    // hostile array headers, and every later encode of a value recurses).
+    if (!isSafeMessagePack(bytes)) {
+      return `not valid MessagePack, uses extension types, or nests deeper than ${MAX_DEPTH} levels`;
+    }
     try {
       return { value: UNPACKER.unpack(bytes) as unknown };
     } catch {
       return 'not valid MessagePack';
     }
   }
+  // The same depth bound for JSON, on the bytes, before anything decodes
+  // them: a pong or an error re-encodes what was parsed (json-depth.ts).
+  const bytes = new Uint8Array(message);
+  if (!jsonNestsWithin(bytes)) return `nests deeper than ${MAX_DEPTH} levels`;
   try {
-    return { value: JSON.parse(TEXT.decode(message)) as unknown };
+    return { value: JSON.parse(TEXT.decode(bytes)) as unknown };
   } catch {
     return 'not valid JSON';
   }
@@ -306,6 +328,7 @@ function subscribe(
   symbols: readonly string[],
   since?: Readonly<Record<string, number>>,
   throttle = 0,
+  epoch?: string,
 ): void {
   const wantsAll = symbols.includes(ALL_SYMBOLS);
   let added = 0;
@@ -328,9 +351,15 @@ function subscribe(
   // and the snapshot, which holds them too).
   core.pipeline.flushWildcard();
   let sent: Uint8Array | string | null;
+  const current = core.pipeline.epoch;
   if (since === undefined) {
     // 1. subscribed, 2. snapshot
-    reply(ws, { op: 'subscribed', symbols });
+    reply(ws, { op: 'subscribed', symbols, epoch: current });
+    sent = core.pipeline.snapshot(named, wantsAll, json);
+  } else if (epoch !== current) {
+    // A `since` of another numbering (or one that does not say which): its
+    // numbers mean nothing here, so never a replay (docs/protocol.md, epochs).
+    reply(ws, { op: 'subscribed', symbols, recovered: false, epoch: current });
     sent = core.pipeline.snapshot(named, wantsAll, json);
   } else {
     // With `since`: the missed updates from history instead of the snapshot
@@ -341,7 +370,7 @@ function subscribe(
     const limit = Math.min(core.config.conflateAt, core.config.maxBackpressure);
     let replay = core.pipeline.replay(named, wantsAll, since, json, limit);
     if (typeof replay === 'string' && Buffer.byteLength(replay) > limit) replay = undefined;
-    reply(ws, { op: 'subscribed', symbols, recovered: replay !== undefined });
+    reply(ws, { op: 'subscribed', symbols, recovered: replay !== undefined, epoch: current });
     sent = replay === undefined ? core.pipeline.snapshot(named, wantsAll, json) : replay;
   }
   if (sent !== null) {

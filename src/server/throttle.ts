@@ -5,6 +5,8 @@
  * subscribed; on each tick the owner (conflation.ts) sends the latest
  * update of each symbol of the group whose `n` advanced since the last
  * send, so a symbol gets at most one update per MS, always the latest.
+ * A tick looks only at what changed since the group's last pass (its
+ * stamp on the pipeline's ChangeLog), never at the whole table.
  *
  * Latest wins: subscribing a symbol again sets its MS; 0 makes it live.
  * The throttle of "*" applies to every symbol while "*" is held (named
@@ -57,16 +59,26 @@ export function quantiseThrottle(requestedMs: number): number {
   return THROTTLE_STEPS[lo]!;
 }
 
+/** The pipeline's ChangeLog as a Throttle uses it: a clock that steps per update recorded. */
+export interface ChangeClock {
+  readonly clock: number;
+  /** Updates are recorded from now on (returns the clock). */
+  addReader(): number;
+  removeReader(): void;
+}
+
 /** The symbols sharing one throttle, and where their next send stands. */
 export interface ThrottleGroup {
   /** Named symbols throttled at this MS (empty for the group of "*"). */
   readonly names: ReadonlySet<string>;
-  /** Where the next send starts in the group's list (a tick that stopped early). */
+  /** Where the next pass over `names` starts (one that stopped early). */
   cursor: number;
   /**
-   * Updates published in all (a server-wide counter) at the group's last
-   * full pass, -1 for none yet: when nothing was published since, nothing
-   * of the group can have advanced and the tick does nothing.
+   * The change clock at the group's last complete pass: the symbols that
+   * changed after it are the only ones that can have advanced. Set to the
+   * clock when the group is made (the subscribe that made it has brought
+   * the client up to date on its symbols); kept while its timer pauses, so
+   * the first pass after covers what changed meanwhile.
    */
   stamp: number;
 }
@@ -78,19 +90,23 @@ interface Group extends ThrottleGroup {
 
 export class Throttle {
   readonly #onTick: (ms: number) => void;
+  readonly #changes: ChangeClock;
   /** Named symbols with a throttle > 0. */
   readonly #msOf = new Map<string, number>();
   /** Named symbols by throttle; a group exists while it has symbols. */
   readonly #groups = new Map<number, Group>();
   /** The group of "*" (names stay empty). */
-  readonly #all: Group = { names: new Set(), cursor: 0, stamp: -1, timer: undefined };
+  readonly #all: Group = { names: new Set(), cursor: 0, stamp: 0, timer: undefined };
   #allMs = 0;
   /** "*" is held: only the "*" timer runs. */
   #holdingAll = false;
   #stopped = false;
+  /** Registered as a reader of the change log: from the first group made until stop(). */
+  #reading = false;
 
-  constructor(onTick: (ms: number) => void) {
+  constructor(onTick: (ms: number) => void, changes: ChangeClock) {
     this.#onTick = onTick;
+    this.#changes = changes;
   }
 
   /** The throttle of "*" (0: live). */
@@ -122,7 +138,7 @@ export class Throttle {
     this.#msOf.set(symbol, ms);
     let g = this.#groups.get(ms);
     if (g === undefined) {
-      g = { names: new Set(), cursor: 0, stamp: -1, timer: undefined };
+      g = { names: new Set(), cursor: 0, stamp: this.#stampNow(), timer: undefined };
       this.#groups.set(ms, g);
       if (!this.#holdingAll) this.#start(g, ms);
     }
@@ -137,7 +153,10 @@ export class Throttle {
     this.#leave(symbol, old);
   }
 
-  /** "*" is held with throttle `ms` (already quantised; 0: live): named timers pause. */
+  /**
+   * "*" is held with throttle `ms` (already quantised; 0: live): named timers
+   * pause. The caller has brought the client up to date on every symbol.
+   */
   holdAll(ms: number): void {
     if (!this.#holdingAll) {
       this.#holdingAll = true;
@@ -146,7 +165,10 @@ export class Throttle {
     if (ms === this.#allMs && (ms === 0 || this.#all.timer !== undefined)) return;
     this.#halt(this.#all);
     this.#allMs = ms;
-    if (ms > 0) this.#start(this.#all, ms);
+    if (ms === 0) return;
+    this.#all.stamp = this.#stampNow();
+    this.#all.cursor = 0;
+    this.#start(this.#all, ms);
   }
 
   /** "*" was dropped: its throttle goes, named timers resume. */
@@ -170,8 +192,19 @@ export class Throttle {
   /** Stops every timer (the connection closed or is being closed). */
   stop(): void {
     this.#stopped = true;
+    if (this.#reading) {
+      this.#reading = false;
+      this.#changes.removeReader();
+    }
     this.#halt(this.#all);
     for (const g of this.#groups.values()) this.#halt(g);
+  }
+
+  /** The change clock now, for a group being made; the first one registers this throttle as a reader. */
+  #stampNow(): number {
+    if (this.#reading || this.#stopped) return this.#changes.clock;
+    this.#reading = true;
+    return this.#changes.addReader();
   }
 
   #leave(symbol: string, ms: number): void {
@@ -185,8 +218,6 @@ export class Throttle {
 
   #start(g: Group, ms: number): void {
     if (this.#stopped || g.timer !== undefined) return;
-    g.cursor = 0;
-    g.stamp = -1;
     g.timer = setInterval(() => this.#onTick(ms), ms);
     g.timer.unref();
   }

@@ -118,7 +118,12 @@ describe.skipIf(!natsAvailable)('NATS bus: a node that missed updates', () => {
     // What the SDK does next: resubscribe with since; the gap is not in
     // history, so recovered:false and the snapshot (n 11).
     const again = await a.stream();
-    again.sendPack({ op: 'subscribe', symbols: ['GP.A'], since: { 'GP.A': 3 } });
+    again.sendPack({
+      op: 'subscribe',
+      symbols: ['GP.A'],
+      since: { 'GP.A': 3 },
+      epoch: a.server.pipeline.epoch,
+    });
     expect(await again.nextOp('subscribed')).toMatchObject({ recovered: false });
     expect((await again.nextOp('snapshot')).ticks[0]).toMatchObject({ s: 'GP.A', n: 11, p: 11 });
     feed.sendPack({ s: 'GP.A', p: 12 });

@@ -51,7 +51,12 @@ describe.skipIf(!natsAvailable)('NATS bus: recovery with since', () => {
     );
 
     const onB = await b.stream();
-    onB.sendPack({ op: 'subscribe', symbols: ['NR.A', 'NR.B'], since: last });
+    onB.sendPack({
+      op: 'subscribe',
+      symbols: ['NR.A', 'NR.B'],
+      since: last,
+      epoch: a.server.pipeline.epoch,
+    });
     expect(await onB.nextOp('subscribed')).toMatchObject({ recovered: true });
     const replay = updatesOf(await onB.nextData())!;
     expect(replay.map((u: Update) => `${u.s}#${u.n}#${u.p}`)).toEqual([
@@ -74,7 +79,12 @@ describe.skipIf(!natsAvailable)('NATS bus: recovery with since', () => {
       const snapA = await a.stream('symbols=NR.A,NR.B');
       expect(await snapC.nextOp('snapshot')).toEqual(await snapA.nextOp('snapshot'));
       const sub = await c.stream();
-      sub.sendPack({ op: 'subscribe', symbols: ['NR.A'], since: { 'NR.A': 7 } });
+      sub.sendPack({
+        op: 'subscribe',
+        symbols: ['NR.A'],
+        since: { 'NR.A': 7 },
+        epoch: a.server.pipeline.epoch,
+      });
       expect(await sub.nextOp('subscribed')).toMatchObject({ recovered: true });
       const replay = updatesOf(await sub.nextData())!;
       expect(replay.map((u) => u.n)).toEqual([8, 9, 10]);

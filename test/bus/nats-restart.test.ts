@@ -213,8 +213,10 @@ describe.skipIf(!natsAvailable)('NATS bus: a lost PubAck, a node behind on recon
       );
     }
     for (let f = 0; f < frames; f++) await feedB.nextOp('ack', 15_000);
-    const target = b.server.pipeline.symbols.get('RC.A')?.seq ?? 0;
-    expect(target).toBe(frames * 10);
+    // An ack means stored in the stream, not yet delivered back to B: B's own
+    // seq can still be a batch behind here (it was in about 1 round of 12 here).
+    // The stream holds all of them, so that is what A must have read.
+    const target = frames * 10;
     const bus = a.server.bus!;
     const reconnects = bus.stats().reconnects;
     proxy.cut();

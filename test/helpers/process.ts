@@ -74,9 +74,17 @@ export interface Spawned {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `node dist/src/main.js ARGS` with a clean environment plus `env`. */
-export function spawnServer(args: string[], env: Record<string, string> = {}): Spawned {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+/**
+ * Spawns `node dist/src/main.js ARGS` with a clean environment plus `env`;
+ * `wrapper` runs it through a command (e.g. `['prlimit', '--nofile=256:256']`).
+ */
+export function spawnServer(
+  args: string[],
+  env: Record<string, string> = {},
+  wrapper: readonly string[] = [],
+): Spawned {
+  const argv = [...wrapper, process.execPath, MAIN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,8 +104,9 @@ export async function startProcess(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 10_000,
+  wrapper: readonly string[] = [],
 ): Promise<RunningServer> {
-  const s = spawnServer(args, env);
+  const s = spawnServer(args, env, wrapper);
   const line = await withTimeout(
     new Promise<string>((resolve, reject) => {
       const check = (): void => {

@@ -35,6 +35,7 @@ export interface TestServer {
 
 export interface StatsShape {
   uptime_s: number;
+  epoch: string;
   ticks: { received: number; published: number; rejected: number };
   frames: { received: number; bad: number };
   connections: { feeds: number; subscribers: number };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { snapshotPrefix } from '../../src/pipeline/epoch.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { StubPublisher, decode, pack, type Update } from './stub-publisher.js';
 
@@ -32,18 +33,30 @@ const lastOf = (pub: StubPublisher, s: string): Update => pub.decoded(`m:${s}`).
 describe('Pipeline.snapshot', () => {
   it('is an empty list before any tick', () => {
     const { pipeline } = setup();
-    expect(msgpackSnapshot(pipeline, ['A'])).toEqual({ op: 'snapshot', ticks: [] });
-    expect(msgpackSnapshot(pipeline, [], true)).toEqual({ op: 'snapshot', ticks: [] });
-    expect(jsonSnapshot(pipeline, ['A'])).toEqual({ op: 'snapshot', ticks: [] });
+    expect(msgpackSnapshot(pipeline, ['A'])).toEqual({
+      op: 'snapshot',
+      epoch: expect.any(String),
+      ticks: [],
+    });
+    expect(msgpackSnapshot(pipeline, [], true)).toEqual({
+      op: 'snapshot',
+      epoch: expect.any(String),
+      ticks: [],
+    });
+    expect(jsonSnapshot(pipeline, ['A'])).toEqual({
+      op: 'snapshot',
+      epoch: expect.any(String),
+      ticks: [],
+    });
   });
 
-  it('starts with a fixmap {op:"snapshot", ticks:[…]} with op first', () => {
+  it('starts with a fixmap {op:"snapshot", epoch, ticks:[…]} with op first', () => {
     const { pipeline, run } = setup();
     run({ s: 'A', p: 1 });
     const out = pipeline.snapshot(['A'], false, false) as Uint8Array;
-    expect(out[0]).toBe(0x82);
+    expect(out[0]).toBe(0x83);
     const reply = decode(out) as SnapshotReply;
-    expect(Object.keys(reply)).toEqual(['op', 'ticks']);
+    expect(Object.keys(reply)).toEqual(['op', 'epoch', 'ticks']);
   });
 
   it('holds the last update of each requested symbol, in request order', () => {
@@ -71,9 +84,10 @@ describe('Pipeline.snapshot', () => {
     run({ s: 'A', p: 1.25, q: 3 });
     const published = Array.from(pub.on('m:A')[0]!.message as Uint8Array);
     const out = Array.from(pipeline.snapshot(['A'], false, false) as Uint8Array);
-    // prefix (19 bytes) + fixarray(1) + the update
-    expect(out.slice(20)).toEqual(published);
-    expect(out[19]).toBe(0x91);
+    // prefix + fixarray(1) + the update
+    const at = snapshotPrefix(pipeline.epoch).length;
+    expect(out.slice(at + 1)).toEqual(published);
+    expect(out[at]).toBe(0x91);
   });
 
   it('skips unknown symbols', () => {
@@ -107,7 +121,8 @@ describe('Pipeline.snapshot', () => {
     const names = Array.from({ length: 300 }, (_, i) => `S${i}`);
     run(names.map((s, i) => ({ s, p: i })));
     const out = pipeline.snapshot(names, false, false) as Uint8Array;
-    expect(Array.from(out.subarray(19, 22))).toEqual([0xdc, 300 >> 8, 300 & 0xff]);
+    const at = snapshotPrefix(pipeline.epoch).length;
+    expect(Array.from(out.subarray(at, at + 3))).toEqual([0xdc, 300 >> 8, 300 & 0xff]);
     const reply = decode(out) as SnapshotReply;
     expect(reply.ticks.map((u) => u.s)).toEqual(names);
     expect(msgpackSnapshot(pipeline, [], true).ticks).toHaveLength(300);
@@ -125,7 +140,7 @@ describe('Pipeline.snapshot', () => {
     }
     expect(pipeline.symbols.size).toBe(total);
     const out = pipeline.snapshot([], true, false) as Uint8Array;
-    expect(out[19]).toBe(0xdd);
+    expect(out[snapshotPrefix(pipeline.epoch).length]).toBe(0xdd);
     const reply = decode(out) as SnapshotReply;
     expect(reply.ticks).toHaveLength(total);
     expect(reply.ticks[total - 1]!.s).toBe(`S${total - 1}`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameStatus, TickScanner } from '../../src/protocol/tick-scanner.js';
-import { SymbolEntry, SymbolTable, symbolHash } from '../../src/pipeline/symbol-table.js';
+import { fnv1a } from '../../src/pipeline/symbol-hash.js';
+import { SymbolEntry, SymbolTable } from '../../src/pipeline/symbol-table.js';
 import { pack } from './stub-publisher.js';
 
 const enc = new TextEncoder();
@@ -13,23 +14,29 @@ function embedded(name: string, at: number): { buf: Uint8Array; start: number; l
   return { buf, start: at, len: bytes.length };
 }
 
-function intern(table: SymbolTable, name: string, at = 0, hash?: number): SymbolEntry | undefined {
+function intern(
+  table: SymbolTable,
+  name: string,
+  at = 0,
+  scanHash?: number,
+): SymbolEntry | undefined {
   const { buf, start, len } = embedded(name, at);
-  return table.intern(buf, start, len, hash ?? symbolHash(enc.encode(name)));
+  return table.intern(buf, start, len, scanHash ?? fnv1a(buf, start, len));
 }
 
-describe('symbolHash', () => {
+describe('fnv1a (the recent-symbol cache index)', () => {
   it('is 32-bit FNV-1a', () => {
     // Reference values of FNV-1a 32.
-    expect(symbolHash(enc.encode('a')) >>> 0).toBe(0xe40c292c);
-    expect(symbolHash(enc.encode('foobar')) >>> 0).toBe(0xbf9cf968);
+    expect(fnv1a(enc.encode('a'), 0, 1) >>> 0).toBe(0xe40c292c);
+    expect(fnv1a(enc.encode('foobar'), 0, 6) >>> 0).toBe(0xbf9cf968);
   });
 
   it('equals the hash the tick scanner computes for a symbol', () => {
     const scanner = new TickScanner();
     for (const s of ['AAPL', 'BTC-USD', 'EUR/USD', 'ES.FUT', 'x:y-z']) {
       expect(scanner.scan(pack({ s, p: 1 }))).toBe(FrameStatus.Ok);
-      expect(scanner.symHash[0]).toBe(symbolHash(enc.encode(s)));
+      const b = enc.encode(s);
+      expect(scanner.symHash[0]).toBe(fnv1a(b, 0, b.length));
     }
   });
 });
@@ -46,41 +53,47 @@ describe('SymbolTable', () => {
     expect(table.size).toBe(1);
     expect(a!.name).toBe('AAPL');
     expect(Array.from(a!.bytes)).toEqual(Array.from(enc.encode('AAPL')));
-    expect(a!.hash).toBe(symbolHash(enc.encode('AAPL')));
   });
 
   it('copies the symbol bytes out of the frame', () => {
     const table = new SymbolTable(10);
     const { buf, start, len } = embedded('MSFT', 3);
-    const e = table.intern(buf, start, len, symbolHash(enc.encode('MSFT')))!;
+    const e = table.intern(buf, start, len, fnv1a(buf, start, len))!;
     buf.fill(0);
     expect(e.name).toBe('MSFT');
     expect(Array.from(e.bytes)).toEqual(Array.from(enc.encode('MSFT')));
     expect(intern(table, 'MSFT', 9)).toBe(e);
   });
 
-  it('keeps distinct symbols apart even when their hashes collide', () => {
-    const table = new SymbolTable(10);
-    const h = 12345;
-    const a = intern(table, 'AAA', 0, h)!;
-    const b = intern(table, 'BBB', 0, h)!;
-    const c = intern(table, 'AAAA', 0, h)!; // same hash, different length
-    expect(new Set([a, b, c]).size).toBe(3);
-    expect(intern(table, 'AAA', 5, h)).toBe(a);
-    expect(intern(table, 'BBB', 7, h)).toBe(b);
-    expect(intern(table, 'AAAA', 1, h)).toBe(c);
-    expect(table.size).toBe(3);
-    expect(table.get('BBB')).toBe(b);
+  it('keeps distinct symbols apart when they share a home slot', () => {
+    // 1024 slots at first: with 400 symbols, many share one (birthday bound).
+    const table = new SymbolTable(10_000);
+    const names = Array.from({ length: 400 }, (_, i) => `H${i}`);
+    const entries = names.map((n) => intern(table, n)!);
+    expect(new Set(entries).size).toBe(400);
+    names.forEach((n, i) => expect(intern(table, n, 5)).toBe(entries[i]));
+    expect(table.longestProbe).toBeGreaterThan(0);
+    expect(table.size).toBe(400);
   });
 
-  it('handles negative and extreme hash values', () => {
+  it('a wrong or shared scanner hash costs a cache miss, never a wrong entry', () => {
+    const table = new SymbolTable(100);
+    const a = intern(table, 'AAA', 0, 7)!;
+    const b = intern(table, 'BBB', 0, 7)!; // same cache slot: replaces AAA there
+    expect(b).not.toBe(a);
+    expect(intern(table, 'AAA', 3, 7)).toBe(a);
+    expect(intern(table, 'AAA', 3, 12345)).toBe(a);
+    expect(intern(table, 'BBB', 1, -1)).toBe(b);
+    expect(table.size).toBe(2);
+  });
+
+  it('tells symbols apart that differ only in length', () => {
     const table = new SymbolTable(10);
-    const a = intern(table, 'X', 0, -1)!;
-    const b = intern(table, 'Y', 0, -2147483648)!;
-    const c = intern(table, 'Z', 0, 2147483647)!;
-    expect(intern(table, 'X', 2, -1)).toBe(a);
-    expect(intern(table, 'Y', 2, -2147483648)).toBe(b);
-    expect(intern(table, 'Z', 2, 2147483647)).toBe(c);
+    const a = intern(table, 'AAA')!;
+    const b = intern(table, 'AAAA')!;
+    const c = intern(table, 'AA')!;
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(intern(table, 'AAAA', 3)).toBe(b);
   });
 
   it('keeps every lookup right after growing past 512 symbols', () => {
@@ -93,15 +106,6 @@ describe('SymbolTable', () => {
       expect(table.get(n)).toBe(entries[i]);
     });
     expect(table.size).toBe(3000);
-  });
-
-  it('keeps every lookup right after growing with many colliding hashes', () => {
-    const table = new SymbolTable(100_000);
-    // Only 8 distinct hashes for 1500 symbols: long probe chains across growth.
-    const names = Array.from({ length: 1500 }, (_, i) => `C${i}`);
-    const entries = names.map((n, i) => intern(table, n, 0, i % 8)!);
-    expect(new Set(entries).size).toBe(1500);
-    names.forEach((n, i) => expect(intern(table, n, 3, i % 8)).toBe(entries[i]));
   });
 
   it('returns undefined for new symbols when full, but still finds known ones', () => {
@@ -139,8 +143,7 @@ describe('SymbolTable', () => {
 });
 
 describe('SymbolEntry.store', () => {
-  const entry = (): SymbolEntry =>
-    new SymbolEntry('A', enc.encode('A'), symbolHash(enc.encode('A')));
+  const entry = (): SymbolEntry => new SymbolEntry('A', enc.encode('A'), 0);
   // The pipeline advances seq before it stores each update.
   const put = (e: SymbolEntry, src: Uint8Array, start: number, end: number): Uint8Array => {
     e.seq++;

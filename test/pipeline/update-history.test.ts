@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_STRIDE, UpdateHistory } from '../../src/pipeline/update-history.js';
+import { MAX_STRIDE, SLOT_BYTES, UpdateHistory } from '../../src/pipeline/update-history.js';
 
 const bytes = (n: number, seed: number): Uint8Array =>
   Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
@@ -60,18 +60,18 @@ describe('UpdateHistory', () => {
     h.store(1, big, 0, big.length);
     for (let n = 2; n <= 100; n++) h.store(n, bytes(70, n), 0, 70);
     expect(Array.from(h.get(1)!)).toEqual(Array.from(big));
-    // The ring holds 100 slots of 128 bytes, plus the one long update.
-    expect(h.byteSize).toBe(100 * 128 + big.length);
+    // The ring holds 100 slots of 128 bytes (and their bookkeeping), plus the one long update.
+    expect(h.byteSize).toBe(100 * (128 + SLOT_BYTES) + big.length);
     // Once it leaves the ring, only the slots remain.
     h.store(101, bytes(70, 101), 0, 70);
     expect(h.get(1)).toBeUndefined();
-    expect(h.byteSize).toBe(100 * 128);
+    expect(h.byteSize).toBe(100 * (128 + SLOT_BYTES));
   });
 
   it('grows its stride up to MAX_STRIDE for updates that fit', () => {
     const h = new UpdateHistory(4);
     for (let n = 1; n <= 4; n++) h.store(n, bytes(MAX_STRIDE, n), 0, MAX_STRIDE);
-    expect(h.byteSize).toBe(4 * MAX_STRIDE);
+    expect(h.byteSize).toBe(4 * (MAX_STRIDE + SLOT_BYTES));
     const v1 = h.store(5, bytes(MAX_STRIDE, 5), 0, MAX_STRIDE);
     const v2 = h.store(9, bytes(MAX_STRIDE, 9), 0, MAX_STRIDE);
     expect(v1.buffer).toBe(v2.buffer);

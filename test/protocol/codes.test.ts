@@ -17,6 +17,7 @@ describe('codes', () => {
         'too_many_subscriptions',
         'payload_too_large',
         'slow_consumer',
+        'internal_error',
       ].sort(),
     );
     expect(Object.isFrozen(protocol.ERROR_CODES)).toBe(true);

@@ -123,7 +123,7 @@ describe('symbols', () => {
   test('every allowed character and the 1- and 32-byte lengths are accepted', async () => {
     const symbols = ['Az09._:/-', 'x', 'S'.repeat(31) + '9', 'btc-usd/PERP:binance_1.0'];
     const sub = await ts.stream(`symbols=${symbols.map(encodeURIComponent).join(',')}`);
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols });
+    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols, epoch: expect.any(String) });
     await sub.nextOp('snapshot');
     const feed = await ts.feed('ack=1');
     feed.sendPack(symbols.map((s, i) => ({ s, p: i })));

@@ -1,7 +1,8 @@
 /**
  * The admin load-test routes: 503 without an admin token, 401 with a wrong
  * or missing one, 400 for out-of-range parameters, 202 + run id, 409 while
- * running, and a result once done.
+ * running (its subscribers on the load test's own app, not on /stream), and
+ * a result once done.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildConfig } from '../../src/config.js';
@@ -107,6 +108,9 @@ describe('with an admin token', () => {
     const { id } = (await res.json()) as { id: string };
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect((await post(ts, params, ADMIN)).status).toBe(409);
+    // Its subscribers are on the load test's own app: no /stream connection.
+    await expect.poll(() => ts.server.loadTester.connections).toBe(3);
+    expect((await ts.stats()).connections.subscribers).toBe(0);
     let status: Partial<LoadTestStatus> = {};
     await expect
       .poll(
@@ -127,6 +131,6 @@ describe('with an admin token', () => {
     expect(r.latency_us.p50).toBeGreaterThan(0);
     expect(r.latency_us.p99).toBeGreaterThanOrEqual(r.latency_us.p50);
     // The in-process subscribers are gone afterwards.
-    await expect.poll(async () => (await ts.stats()).connections.subscribers).toBe(0);
+    await expect.poll(() => ts.server.loadTester.connections).toBe(0);
   });
 });

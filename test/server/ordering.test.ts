@@ -41,7 +41,11 @@ afterAll(async () => {
  */
 async function checkStitching(sub: TestClient, requested: string[], count: number): Promise<void> {
   const subscribed = await sub.next();
-  expect(subscribed.data).toEqual({ op: 'subscribed', symbols: requested });
+  expect(subscribed.data).toEqual({
+    op: 'subscribed',
+    symbols: requested,
+    epoch: expect.any(String),
+  });
   const snapshot = await sub.next();
   expect(snapshot.data.op).toBe('snapshot');
   expect(subscribed.binary).toBe(snapshot.binary);

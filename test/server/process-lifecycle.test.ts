@@ -138,7 +138,11 @@ describe('defaults', () => {
   test('without a stream token /stream is open', async () => {
     const s = await start([...LOCAL, '--feed-token', 'default-open-1']);
     const sub = await connect(`ws://127.0.0.1:${s.port}/stream?symbols=X`);
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols: ['X'] });
+    expect(await sub.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['X'],
+      epoch: expect.any(String),
+    });
     await sub.close();
     await stopProcess(s);
   });
@@ -168,7 +172,11 @@ describe('options from the environment', () => {
     const s = await start(LOCAL, { TICKWIRE_STREAM_TOKEN: 'env-stream-token' });
     expect((await expectRefused(`ws://127.0.0.1:${s.port}/stream`)).status).toBe(401);
     const sub = await connect(`ws://127.0.0.1:${s.port}/stream?symbols=X&token=env-stream-token`);
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols: ['X'] });
+    expect(await sub.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['X'],
+      epoch: expect.any(String),
+    });
     await sub.close();
     await stopProcess(s);
   });
@@ -214,7 +222,11 @@ describe('options from the environment', () => {
     const sub = await connect(`ws://127.0.0.1:${s.port}/stream?symbols=X`, {
       headers: { authorization: 'Bearer flag-stream-token' },
     });
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols: ['X'] });
+    expect(await sub.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['X'],
+      epoch: expect.any(String),
+    });
     await sub.close();
     await stopProcess(s);
   });
@@ -249,7 +261,11 @@ describe('--demo', () => {
   test('a /stream?symbols=* client receives numbered updates, n going up by 1 per symbol', async () => {
     const s = await start([...LOCAL, '--demo', '--demo-rate', '400', '--demo-symbols', '8']);
     const sub = await connect(`ws://127.0.0.1:${s.port}/stream?symbols=*`);
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols: ['*'] });
+    expect(await sub.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['*'],
+      epoch: expect.any(String),
+    });
     const snap = await sub.nextData();
     expect(snap.op).toBe('snapshot');
     const lastN = new Map((snap.ticks as Update[]).map((u): [string, number] => [u.s, u.n]));

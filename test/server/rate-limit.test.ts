@@ -1,42 +1,10 @@
 /**
- * The feed rate limit's parts, without sockets: the tick count read from a
- * frame's first bytes, and the token bucket's refill, debt and
- * persistence rule.
+ * The feed rate limit's parts, without sockets: the token bucket's refill,
+ * debt, refund and persistence rule (what a frame is charged:
+ * feed-count.test.ts).
  */
 import { describe, expect, test } from 'vitest';
-import {
-  FeedRateLimit,
-  PERSIST_MS,
-  QUIET_MS,
-  RateVerdict,
-  frameTickCount,
-} from '../../src/server/rate-limit.js';
-import { pack } from '../helpers/clients.js';
-
-describe('frameTickCount', () => {
-  test.each([
-    ['a map', pack({ s: 'A', p: 1 }), 1],
-    [
-      'fixarray',
-      pack([
-        { s: 'A', p: 1 },
-        { s: 'B', p: 2 },
-      ]),
-      2,
-    ],
-    ['empty array', pack([]), 0],
-    ['array16', pack(Array.from({ length: 300 }, () => ({ s: 'A', p: 1 }))), 300],
-    ['array32 header', Uint8Array.of(0xdd, 0x00, 0x01, 0x00, 0x02), 65538],
-    ['array32, high byte set', Uint8Array.of(0xdd, 0xff, 0, 0, 0), 0xff000000],
-    ['map16', Uint8Array.of(0xde, 0x00, 0x01), 1],
-    ['truncated array16', Uint8Array.of(0xdc, 0x01), 0],
-    ['truncated array32', Uint8Array.of(0xdd, 0, 0, 1), 0],
-    ['a scalar', pack(42), 0],
-    ['nothing', new Uint8Array(0), 0],
-  ])('%s', (_what, bytes, expected) => {
-    expect(frameTickCount(bytes)).toBe(expected);
-  });
-});
+import { FeedRateLimit, PERSIST_MS, QUIET_MS, RateVerdict } from '../../src/server/rate-limit.js';
 
 describe('FeedRateLimit', () => {
   test('starts full, refills at the rate, never past one second', () => {
@@ -52,6 +20,16 @@ describe('FeedRateLimit', () => {
     expect(r.take(300, 0)).toBe(RateVerdict.Ok);
     expect(r.take(1, 1000)).toBe(RateVerdict.Refused); // still 100 in debt
     expect(r.take(1, 2100)).toBe(RateVerdict.Ok);
+  });
+
+  test('a refund gives the tokens back, debt included, never past a full bucket', () => {
+    const r = new FeedRateLimit(100, 0);
+    expect(r.take(300, 0)).toBe(RateVerdict.Ok); // 200 in debt
+    r.refund(300);
+    expect(r.available(0)).toBe(100);
+    expect(r.take(60, 0)).toBe(RateVerdict.Ok);
+    r.refund(10);
+    expect(r.available(0)).toBe(50);
   });
 
   test('refusals with no quiet gap for PERSIST_MS say close, accepted frames in between or not', () => {

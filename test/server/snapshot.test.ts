@@ -34,10 +34,10 @@ async function publish(ticks: Record<string, unknown>[]): Promise<void> {
 test('before anything was published: an empty array', async () => {
   const sub = await ts.stream('symbols=SN.A,SN.B');
   await sub.nextOp('subscribed');
-  expect(await sub.nextData()).toEqual({ op: 'snapshot', ticks: [] });
+  expect(await sub.nextData()).toEqual({ op: 'snapshot', epoch: expect.any(String), ticks: [] });
   const all = await ts.stream('symbols=*');
   await all.nextOp('subscribed');
-  expect(await all.nextData()).toEqual({ op: 'snapshot', ticks: [] });
+  expect(await all.nextData()).toEqual({ op: 'snapshot', epoch: expect.any(String), ticks: [] });
 });
 
 test('holds the last update of each requested symbol, with n and r, in request order', async () => {
@@ -51,7 +51,11 @@ test('holds the last update of each requested symbol, with n and r, in request o
   const sub = await ts.stream('symbols=SN.B,SN.NONE,SN.A');
   await sub.nextOp('subscribed');
   const snap = await sub.nextData();
-  expect(snap).toEqual({ op: 'snapshot', ticks: [last.get('SN.B'), last.get('SN.A')] });
+  expect(snap).toEqual({
+    op: 'snapshot',
+    epoch: expect.any(String),
+    ticks: [last.get('SN.B'), last.get('SN.A')],
+  });
   expect(snap.ticks[0]).toEqual({ s: 'SN.B', p: 10, venue: 'X', n: 1, r: last.get('SN.B').r });
   expect(snap.ticks[1]).toEqual({
     s: 'SN.A',
@@ -66,7 +70,7 @@ test('holds the last update of each requested symbol, with n and r, in request o
 test('symbols without updates are left out; all-unknown gives an empty array', async () => {
   const sub = await ts.stream('symbols=SN.NOPE1,SN.NOPE2');
   await sub.nextOp('subscribed');
-  expect(await sub.nextData()).toEqual({ op: 'snapshot', ticks: [] });
+  expect(await sub.nextData()).toEqual({ op: 'snapshot', epoch: expect.any(String), ticks: [] });
 });
 
 test('"*" gets every known symbol in order of first appearance', async () => {
@@ -82,8 +86,16 @@ test('a later subscribe on the same connection gets a snapshot of just its reque
   const sub = await ts.stream('symbols=SN.A');
   await sub.nextOp('snapshot');
   const { subscribed, snapshot } = await ts.subscribe(sub, ['SN.C', 'SN.A']);
-  expect(subscribed).toEqual({ op: 'subscribed', symbols: ['SN.C', 'SN.A'] });
-  expect(snapshot).toEqual({ op: 'snapshot', ticks: [last.get('SN.C'), last.get('SN.A')] });
+  expect(subscribed).toEqual({
+    op: 'subscribed',
+    symbols: ['SN.C', 'SN.A'],
+    epoch: expect.any(String),
+  });
+  expect(snapshot).toEqual({
+    op: 'snapshot',
+    epoch: expect.any(String),
+    ticks: [last.get('SN.C'), last.get('SN.A')],
+  });
 });
 
 test('the snapshot follows newer updates', async () => {

@@ -24,7 +24,11 @@ describe('with a stream token', () => {
     const sub = await connect(ts.wsUrl('/stream?symbols=SA.A'), {
       headers: { authorization: `Bearer ${STREAM_TOKEN}` },
     });
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols: ['SA.A'] });
+    expect(await sub.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['SA.A'],
+      epoch: expect.any(String),
+    });
     await sub.close();
   });
 
@@ -32,7 +36,7 @@ describe('with a stream token', () => {
     const sub = await connect(ts.wsUrl(`/stream?token=${STREAM_TOKEN}&symbols=SA.A&format=json`));
     const m = await sub.next();
     expect(m.binary).toBe(false);
-    expect(m.data).toEqual({ op: 'subscribed', symbols: ['SA.A'] });
+    expect(m.data).toEqual({ op: 'subscribed', symbols: ['SA.A'], epoch: expect.any(String) });
     await sub.close();
   });
 
@@ -78,11 +82,19 @@ describe('without a stream token', () => {
 
   test('anyone may subscribe; a token presented anyway is ignored', async () => {
     const plain = await connect(ts.wsUrl('/stream?symbols=SA.OPEN'));
-    expect(await plain.nextData()).toEqual({ op: 'subscribed', symbols: ['SA.OPEN'] });
+    expect(await plain.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['SA.OPEN'],
+      epoch: expect.any(String),
+    });
     const withToken = await connect(ts.wsUrl('/stream?symbols=SA.OPEN&token=whatever-1'), {
       headers: { authorization: 'Bearer whatever-2' },
     });
-    expect(await withToken.nextData()).toEqual({ op: 'subscribed', symbols: ['SA.OPEN'] });
+    expect(await withToken.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['SA.OPEN'],
+      epoch: expect.any(String),
+    });
     await Promise.all([plain.close(), withToken.close()]);
   });
 

@@ -36,7 +36,11 @@ describe('format=json', () => {
   test('replies, snapshot and updates are all JSON text frames', async () => {
     await publish([{ s: 'SJ.A', p: 1.25, venue: 'X', ok: true, none: null }]);
     const sub = await ts.stream('symbols=SJ.A,SJ.B&format=json');
-    expect(expectText(await sub.next())).toEqual({ op: 'subscribed', symbols: ['SJ.A', 'SJ.B'] });
+    expect(expectText(await sub.next())).toEqual({
+      op: 'subscribed',
+      symbols: ['SJ.A', 'SJ.B'],
+      epoch: expect.any(String),
+    });
     const snap = expectText(await sub.next());
     expect(snap.op).toBe('snapshot');
     expect(snap.ticks).toEqual([
@@ -66,14 +70,26 @@ describe('format=json', () => {
   test('an empty snapshot is JSON too', async () => {
     const sub = await ts.stream('format=json&symbols=SJ.EMPTY');
     await sub.next();
-    expect(expectText(await sub.next())).toEqual({ op: 'snapshot', ticks: [] });
+    expect(expectText(await sub.next())).toEqual({
+      op: 'snapshot',
+      epoch: expect.any(String),
+      ticks: [],
+    });
   });
 
   test('control messages sent as MessagePack binary are answered in JSON', async () => {
     const sub = await ts.stream('format=json');
     sub.sendPack({ op: 'subscribe', symbols: ['SJ.C'] });
-    expect(expectText(await sub.next())).toEqual({ op: 'subscribed', symbols: ['SJ.C'] });
-    expect(expectText(await sub.next())).toEqual({ op: 'snapshot', ticks: [] });
+    expect(expectText(await sub.next())).toEqual({
+      op: 'subscribed',
+      symbols: ['SJ.C'],
+      epoch: expect.any(String),
+    });
+    expect(expectText(await sub.next())).toEqual({
+      op: 'snapshot',
+      epoch: expect.any(String),
+      ticks: [],
+    });
     sub.sendPack({ op: 'ping', id: 'bin' });
     expect(expectText(await sub.next())).toMatchObject({ op: 'pong', id: 'bin' });
     sub.sendPack({ op: 'unsubscribe', symbols: ['SJ.C'] });
@@ -128,10 +144,14 @@ describe('format=msgpack (default)', () => {
     sub.sendText({ op: 'subscribe', symbols: ['SJ.F'] });
     const subscribed = await sub.next();
     expect(subscribed.binary).toBe(true);
-    expect(subscribed.data).toEqual({ op: 'subscribed', symbols: ['SJ.F'] });
+    expect(subscribed.data).toEqual({
+      op: 'subscribed',
+      symbols: ['SJ.F'],
+      epoch: expect.any(String),
+    });
     const snap = await sub.next();
     expect(snap.binary).toBe(true);
-    expect(snap.data).toEqual({ op: 'snapshot', ticks: [] });
+    expect(snap.data).toEqual({ op: 'snapshot', epoch: expect.any(String), ticks: [] });
     sub.sendText({ op: 'ping', id: 'txt' });
     const pong = await sub.next();
     expect(pong.binary).toBe(true);
@@ -150,6 +170,6 @@ describe('format=msgpack (default)', () => {
     const sub = await ts.stream('format=msgpack&symbols=SJ.G');
     const m = await sub.next();
     expect(m.binary).toBe(true);
-    expect(m.data).toEqual({ op: 'subscribed', symbols: ['SJ.G'] });
+    expect(m.data).toEqual({ op: 'subscribed', symbols: ['SJ.G'], epoch: expect.any(String) });
   });
 });

@@ -58,7 +58,11 @@ test('a request that alone exceeds the cap is refused whole, also at connect', a
   await sub.expectNone(150);
   // Nothing was applied, so three fit.
   const { subscribed } = await ts.subscribe(sub, ['MS.E', 'MS.F', 'MS.G']);
-  expect(subscribed).toEqual({ op: 'subscribed', symbols: ['MS.E', 'MS.F', 'MS.G'] });
+  expect(subscribed).toEqual({
+    op: 'subscribed',
+    symbols: ['MS.E', 'MS.F', 'MS.G'],
+    epoch: expect.any(String),
+  });
 });
 
 test('"*" counts as one subscription', async () => {

@@ -35,7 +35,11 @@ test('Origin allow-list on /stream and /stats/stream', async () => {
     await (await connect(ts.wsUrl(path))).close();
   }
   const sub = await connect(ts.wsUrl('/stream?symbols=OR.A'), from(ALLOWED));
-  expect(await sub.nextOp('subscribed')).toEqual({ op: 'subscribed', symbols: ['OR.A'] });
+  expect(await sub.nextOp('subscribed')).toEqual({
+    op: 'subscribed',
+    symbols: ['OR.A'],
+    epoch: expect.any(String),
+  });
   await sub.close();
 
   // /feed does not look at Origin.

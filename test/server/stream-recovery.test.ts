@@ -29,11 +29,17 @@ test('replays exactly the missed updates instead of the snapshot, then goes live
   await publish('RC.A', 5);
   await publish('RC.B', 2);
   const sub = await ts.stream();
-  sub.sendPack({ op: 'subscribe', symbols: ['RC.A', 'RC.B'], since: { 'RC.A': 3, 'RC.B': 2 } });
+  sub.sendPack({
+    op: 'subscribe',
+    symbols: ['RC.A', 'RC.B'],
+    since: { 'RC.A': 3, 'RC.B': 2 },
+    epoch: ts.server.pipeline.epoch,
+  });
   expect(await sub.nextOp('subscribed')).toEqual({
     op: 'subscribed',
     symbols: ['RC.A', 'RC.B'],
     recovered: true,
+    epoch: ts.server.pipeline.epoch,
   });
   const replay = updatesOf(await sub.nextData())!;
   expect(replay.map((u: Update) => `${u.s}#${u.n}`)).toEqual(['RC.A#4', 'RC.A#5']);
@@ -44,7 +50,12 @@ test('replays exactly the missed updates instead of the snapshot, then goes live
 test('nothing missed: recovered true and no replay frame before live updates', async () => {
   await publish('RC.C', 2);
   const sub = await ts.stream();
-  sub.sendPack({ op: 'subscribe', symbols: ['RC.C'], since: { 'RC.C': 2 } });
+  sub.sendPack({
+    op: 'subscribe',
+    symbols: ['RC.C'],
+    since: { 'RC.C': 2 },
+    epoch: ts.server.pipeline.epoch,
+  });
   expect(await sub.nextOp('subscribed')).toMatchObject({ recovered: true });
   await publish('RC.C', 1);
   expect(await sub.update()).toMatchObject({ s: 'RC.C', n: 3 });
@@ -53,7 +64,12 @@ test('nothing missed: recovered true and no replay frame before live updates', a
 test('a gap older than the history: recovered false and the snapshot', async () => {
   await publish('RC.D', 30);
   const sub = await ts.stream();
-  sub.sendPack({ op: 'subscribe', symbols: ['RC.D'], since: { 'RC.D': 2 } });
+  sub.sendPack({
+    op: 'subscribe',
+    symbols: ['RC.D'],
+    since: { 'RC.D': 2 },
+    epoch: ts.server.pipeline.epoch,
+  });
   expect(await sub.nextOp('subscribed')).toMatchObject({ recovered: false });
   const snap = await sub.nextOp('snapshot');
   expect(snap.ticks).toHaveLength(1);
@@ -63,7 +79,12 @@ test('a gap older than the history: recovered false and the snapshot', async () 
 test('JSON connections get the replay as JSON', async () => {
   await publish('RC.E', 3);
   const sub = await ts.stream('format=json');
-  sub.sendText({ op: 'subscribe', symbols: ['RC.E'], since: { 'RC.E': 1 } });
+  sub.sendText({
+    op: 'subscribe',
+    symbols: ['RC.E'],
+    since: { 'RC.E': 1 },
+    epoch: ts.server.pipeline.epoch,
+  });
   expect(await sub.nextOp('subscribed')).toMatchObject({ recovered: true });
   const replay = updatesOf(await sub.nextData())!;
   expect(replay.map((u) => u.n)).toEqual([2, 3]);

@@ -59,7 +59,12 @@ describe('a since replay is bounded by conflateAt in the output format', () => {
 
   test('MessagePack: replayed (it fits)', async () => {
     const client = await ts.stream();
-    client.sendPack({ op: 'subscribe', symbols: [SYMBOL], since: { [SYMBOL]: 0 } });
+    client.sendPack({
+      op: 'subscribe',
+      symbols: [SYMBOL],
+      since: { [SYMBOL]: 0 },
+      epoch: ts.server.pipeline.epoch,
+    });
     expect(await client.nextOp('subscribed')).toMatchObject({ recovered: true });
     const replay = await client.updates(UPDATES);
     expect(replay.map((u) => u.n)).toEqual(Array.from({ length: UPDATES }, (_, i) => i + 1));
@@ -68,7 +73,12 @@ describe('a since replay is bounded by conflateAt in the output format', () => {
 
   test('JSON: the same replay is larger than conflateAt: snapshot instead', async () => {
     const client = await ts.stream('format=json');
-    client.sendText({ op: 'subscribe', symbols: [SYMBOL], since: { [SYMBOL]: 0 } });
+    client.sendText({
+      op: 'subscribe',
+      symbols: [SYMBOL],
+      since: { [SYMBOL]: 0 },
+      epoch: ts.server.pipeline.epoch,
+    });
     expect(await client.nextOp('subscribed')).toMatchObject({ recovered: false });
     const snapshot = await client.nextData();
     expect(snapshot).toMatchObject({ op: 'snapshot', ticks: [{ s: SYMBOL, n: UPDATES }] });

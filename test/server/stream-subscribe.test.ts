@@ -29,8 +29,16 @@ describe('?symbols= at connect', () => {
     const sub = await ts.stream('symbols=SS.A,SS.B');
     const first = await sub.next();
     expect(first.binary).toBe(true);
-    expect(first.data).toEqual({ op: 'subscribed', symbols: ['SS.A', 'SS.B'] });
-    expect((await sub.next()).data).toEqual({ op: 'snapshot', ticks: [] });
+    expect(first.data).toEqual({
+      op: 'subscribed',
+      symbols: ['SS.A', 'SS.B'],
+      epoch: expect.any(String),
+    });
+    expect((await sub.next()).data).toEqual({
+      op: 'snapshot',
+      epoch: expect.any(String),
+      ticks: [],
+    });
     await publish({ s: 'SS.A', p: 1 }, { s: 'SS.C', p: 2 }, { s: 'SS.B', p: 3 });
     const ups = await sub.updates(2);
     expect(ups.map((u) => [u.s, u.p, u.n])).toEqual([
@@ -42,7 +50,11 @@ describe('?symbols= at connect', () => {
 
   test('duplicates are removed, request order kept', async () => {
     const sub = await ts.stream('symbols=SS.Z,SS.A,SS.Z');
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols: ['SS.Z', 'SS.A'] });
+    expect(await sub.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['SS.Z', 'SS.A'],
+      epoch: expect.any(String),
+    });
     expect((await sub.nextData()).op).toBe('snapshot');
   });
 
@@ -69,8 +81,12 @@ describe('subscribe / unsubscribe messages', () => {
   test('subscribe replies subscribed (request order, de-duplicated), then snapshot', async () => {
     const sub = await ts.stream();
     sub.sendPack({ op: 'subscribe', symbols: ['SS.Q', 'SS.P', 'SS.Q'] });
-    expect(await sub.nextData()).toEqual({ op: 'subscribed', symbols: ['SS.Q', 'SS.P'] });
-    expect(await sub.nextData()).toEqual({ op: 'snapshot', ticks: [] });
+    expect(await sub.nextData()).toEqual({
+      op: 'subscribed',
+      symbols: ['SS.Q', 'SS.P'],
+      epoch: expect.any(String),
+    });
+    expect(await sub.nextData()).toEqual({ op: 'snapshot', epoch: expect.any(String), ticks: [] });
   });
 
   test('subscriptions add up; subscribing again is idempotent (no duplicate updates)', async () => {
@@ -155,7 +171,12 @@ describe('subscribe options (names fixed by the contract)', () => {
   test('since: subscribed carries recovered; false → snapshot, true → the missed updates in order', async () => {
     await publish({ s: 'SS.SINCE', p: 1 }, { s: 'SS.SINCE', p: 2 }, { s: 'SS.SINCE', p: 3 });
     const sub = await ts.stream();
-    sub.sendPack({ op: 'subscribe', symbols: ['SS.SINCE'], since: { 'SS.SINCE': 1 } });
+    sub.sendPack({
+      op: 'subscribe',
+      symbols: ['SS.SINCE'],
+      since: { 'SS.SINCE': 1 },
+      epoch: ts.server.pipeline.epoch,
+    });
     const subscribed = await sub.nextData();
     expect(subscribed).toMatchObject({ op: 'subscribed', symbols: ['SS.SINCE'] });
     expect(typeof subscribed.recovered).toBe('boolean');

@@ -33,13 +33,14 @@ import {
 } from '../helpers/raw-ws.js';
 import { FEED_TOKEN, type TestServer, startServer } from '../helpers/server.js';
 import { FEED_MIN_FRAME_CAP } from '../../src/server/feed-route.js';
+import { streamMessageCap } from '../../src/server/stream-route.js';
 
-/** Small limits, far below uWS's own caps (4x the limit; at least 16 MiB on /feed, 1 MiB on /stream). */
+/** Small limits, below uWS's own caps (4x the limit; at least 16 MiB on /feed). */
 const FEED_LIMIT = 4096;
 const STREAM_LIMIT = 1024;
-/** uWS's own frame cap: 4x the limit, at least 16 MiB on /feed and 1 MiB on /stream. */
+/** uWS's own frame cap: 4x the limit, at least 16 MiB on /feed. */
 const FEED_CAP = Math.max(4 * FEED_LIMIT, FEED_MIN_FRAME_CAP);
-const STREAM_CAP = Math.max(4 * STREAM_LIMIT, 1024 * 1024);
+const STREAM_CAP = streamMessageCap(STREAM_LIMIT);
 /** Small, so that a pong backlog passes it quickly. */
 const MAX_BACKPRESSURE = 64 * 1024;
 const OK_SYMBOL = 'WC.OK';

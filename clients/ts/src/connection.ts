@@ -49,7 +49,10 @@ export interface ReconnectOptions {
   readonly initialDelayMs?: number;
   /** Upper bound of the delay (ms). Default 10 000. */
   readonly maxDelayMs?: number;
-  /** Consecutive failed attempts before giving up (state Closed). Default Infinity. */
+  /**
+   * Retries after consecutive failed attempts before giving up (state Closed,
+   * `connect_failed`). Default Infinity.
+   */
   readonly maxRetries?: number;
 }
 
@@ -71,6 +74,32 @@ export interface ConnectionOptions {
    * Default true; the CLI tools set false to fail fast.
    */
   readonly retryFirstConnect?: boolean;
+  /**
+   * Longest time (ms) without an open connection, from the start or from
+   * losing one, before the client gives up (state Closed, `connect_failed`).
+   * Default Infinity: retry for as long as `reconnect` allows.
+   */
+  readonly connectTimeoutMs?: number;
+}
+
+/** One connection attempt that did not open (the `connectFailed` event). */
+export interface ConnectFailed {
+  /** Consecutive failed attempts so far, 1-based (reset by every open connection). */
+  readonly attempt: number;
+  /** Why: `connect_failed` (with the cause in `message`) or `unauthorized` (HTTP 401). */
+  readonly error: TickwireClientError;
+  /** Delay before the next attempt (ms), or undefined when the client gives up. */
+  readonly retryInMs: number | undefined;
+}
+
+/** How a connection ended (ConnectionHooks.lost). */
+export interface Loss {
+  /** Another attempt follows. */
+  readonly reconnecting: boolean;
+  /** The server closed with a reason that starts with an error code: that error. */
+  readonly closeError: TickwireClientError | undefined;
+  /** The client gave up (`unauthorized`, `connect_failed`); undefined after close(). */
+  readonly finalError: TickwireClientError | undefined;
 }
 
 const OPEN = 1;
@@ -80,10 +109,12 @@ export interface ConnectionHooks {
   query(): Record<string, string>;
   opened(ws: WebSocketLike): void;
   message(data: unknown): void;
-  /** The socket is gone (any reason); `reconnecting` tells whether another attempt follows. */
-  lost(reconnecting: boolean): void;
+  /** The socket is gone, or the client stopped (any reason). */
+  lost(loss: Loss): void;
   state(state: State): void;
   error(err: TickwireClientError): void;
+  /** An attempt failed before the connection opened. */
+  connectFailed(info: ConnectFailed): void;
 }
 
 /** Delay before retry `attempt` (1-based): exponential, bounded, with equal jitter. */
@@ -114,10 +145,16 @@ export class Connection {
   #state: State = State.Connecting;
   #ws: WebSocketLike | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Losses since the last open connection (a dropped connection included): the backoff step. */
   #failures = 0;
+  /** Attempts since the last open connection that never opened (ConnectFailed.attempt). */
+  #failedAttempts = 0;
   #everOpened = false;
   #lastError: string | undefined;
   #closeWaiters: (() => void)[] = [];
+  /** Gives up at connectTimeoutMs without an open connection. */
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  readonly #connectTimeoutMs: number;
   readonly #url: URL;
   readonly #token: string | undefined;
   readonly #tokenIn: 'header' | 'query';
@@ -146,9 +183,11 @@ export class Connection {
             maxRetries: options.reconnect?.maxRetries ?? Infinity,
           };
     this.#retryFirst = options.retryFirstConnect ?? true;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? Infinity;
     this.#hooks = hooks;
     // Start on the next turn so the caller can attach listeners first.
     this.#timer = setTimeout(() => this.#connect(), 0);
+    this.#armDeadline();
   }
 
   get state(): State {
@@ -189,16 +228,21 @@ export class Connection {
           : new this.#WS(this.url());
     } catch (err) {
       this.#lastError = err instanceof Error ? err.message : String(err);
-      this.#afterLoss(false);
+      this.#afterLoss(false, false, undefined);
       return;
     }
     this.#ws = ws;
     ws.binaryType = 'arraybuffer';
     let unauthorized = false;
+    let opened = false;
     ws.onopen = () => {
       if (this.#ws !== ws) return;
+      opened = true;
       this.#failures = 0;
+      this.#failedAttempts = 0;
       this.#everOpened = true;
+      clearTimeout(this.#deadline);
+      this.#deadline = undefined;
       this.#setState(State.Open);
       this.#hooks.opened(ws);
     };
@@ -206,6 +250,7 @@ export class Connection {
       if (this.#ws === ws) this.#hooks.message(event.data);
     };
     ws.onerror = (event) => {
+      if (this.#ws !== ws) return;
       const text = errorText(event);
       if (text !== undefined) this.#lastError = text;
       // `ws` reports a refused upgrade as "Unexpected server response: 401";
@@ -218,55 +263,99 @@ export class Connection {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       const code = event.reason.split(':', 1)[0]?.trim() ?? '';
+      let closeError: TickwireClientError | undefined;
       if (isErrorCode(code)) {
-        this.#hooks.error(
-          new TickwireClientError(code, `connection closed by the server: ${event.reason}`, {
-            closeCode: event.code,
-          }),
+        closeError = new TickwireClientError(
+          code,
+          `connection closed by the server: ${event.reason}`,
+          { closeCode: event.code },
         );
+        this.#hooks.error(closeError);
       } else if (event.reason !== '') {
         this.#lastError = `closed ${event.code} ${event.reason}`;
       }
-      this.#afterLoss(unauthorized);
+      this.#afterLoss(opened, unauthorized, closeError);
     };
   }
 
-  #afterLoss(unauthorized: boolean): void {
+  /** A socket is gone (or could not be made): retry, or give up. */
+  #afterLoss(
+    opened: boolean,
+    unauthorized: boolean,
+    closeError: TickwireClientError | undefined,
+  ): void {
     if (this.#state === State.Closed) {
-      this.#hooks.lost(false);
+      this.#hooks.lost({ reconnecting: false, closeError, finalError: undefined });
       return;
     }
     if (unauthorized) {
-      this.#giveUp(
-        new TickwireClientError(
-          'unauthorized',
-          `the server refused the token (HTTP 401) for ${this.#url.href}`,
-        ),
+      const err = new TickwireClientError(
+        'unauthorized',
+        `the server refused the token (HTTP 401) for ${this.#url.href}`,
       );
+      this.#hooks.connectFailed({
+        attempt: ++this.#failedAttempts,
+        error: err,
+        retryInMs: undefined,
+      });
+      this.#giveUp(err, closeError);
       return;
     }
     this.#failures++;
+    if (opened) this.#armDeadline();
     const r = this.#reconnect;
     const firstFailed = !this.#everOpened && !this.#retryFirst;
-    if (r === false || firstFailed || this.#failures > r.maxRetries) {
-      this.#giveUp(
-        new TickwireClientError(
-          ClientErrorCode.ConnectFailed,
-          `could not connect to ${this.#url.href}${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`,
-        ),
-      );
+    const giveUp = r === false || firstFailed || this.#failures > r.maxRetries;
+    const delay = r === false ? 0 : backoffDelay(this.#failures, r.initialDelayMs, r.maxDelayMs);
+    const failure = new TickwireClientError(
+      ClientErrorCode.ConnectFailed,
+      `could not connect to ${this.#url.href}${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`,
+    );
+    if (!opened) {
+      this.#hooks.connectFailed({
+        attempt: ++this.#failedAttempts,
+        error: failure,
+        retryInMs: giveUp ? undefined : delay,
+      });
+    }
+    if (giveUp) {
+      this.#giveUp(failure, closeError);
       return;
     }
-    this.#hooks.lost(true);
+    this.#hooks.lost({ reconnecting: true, closeError, finalError: undefined });
     this.#setState(State.Reconnecting);
-    this.#timer = setTimeout(
-      () => this.#connect(),
-      backoffDelay(this.#failures, r.initialDelayMs, r.maxDelayMs),
+    this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+
+  /** Starts the connectTimeoutMs clock (at the start, and when an open connection is lost). */
+  #armDeadline(): void {
+    if (this.#connectTimeoutMs === Infinity) return;
+    clearTimeout(this.#deadline);
+    this.#deadline = setTimeout(() => this.#timedOut(), this.#connectTimeoutMs);
+  }
+
+  #timedOut(): void {
+    this.#deadline = undefined;
+    if (this.#state === State.Closed || this.#state === State.Open) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // Abandon an attempt still in progress: its events are ignored from now.
+    const ws = this.#ws;
+    this.#ws = undefined;
+    ws?.close();
+    this.#giveUp(
+      new TickwireClientError(
+        ClientErrorCode.ConnectFailed,
+        `no connection to ${this.#url.href} within ${this.#connectTimeoutMs} ms${this.#lastError === undefined ? '' : `: ${this.#lastError}`}`,
+      ),
+      undefined,
     );
   }
 
-  #giveUp(err: TickwireClientError): void {
-    this.#hooks.lost(false);
+  #giveUp(err: TickwireClientError, closeError: TickwireClientError | undefined): void {
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
+    this.#hooks.lost({ reconnecting: false, closeError, finalError: err });
     this.#setState(State.Closed);
     this.#hooks.error(err);
   }
@@ -275,11 +364,15 @@ export class Connection {
   close(code = 1000, reason = ''): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#deadline);
+    this.#deadline = undefined;
     const ws = this.#ws;
     const wasClosed = this.#state === State.Closed;
     this.#setState(State.Closed);
     if (ws === undefined) {
-      if (!wasClosed) this.#hooks.lost(false);
+      if (!wasClosed) {
+        this.#hooks.lost({ reconnecting: false, closeError: undefined, finalError: undefined });
+      }
       return Promise.resolve();
     }
     return new Promise((resolve) => {

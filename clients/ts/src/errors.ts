@@ -6,10 +6,22 @@ export const ClientErrorCode = {
   ConnectionLost: 'connection_lost',
   /** close() was called. */
   Closed: 'closed',
-  /** The client gave up reconnecting (maxRetries reached). */
+  /**
+   * No connection could be made: one failed attempt (the `connectFailed`
+   * event), or the client gave up (`maxRetries` or `connectTimeoutMs` reached).
+   */
   ConnectFailed: 'connect_failed',
   /** A ping got no pong in time. */
   Timeout: 'timeout',
+  /** A queued frame waited longer than `maxQueueAgeMs` and was dropped unsent. */
+  Expired: 'expired',
+  /** A queued frame was dropped unsent: more than `maxQueuedFrames` were waiting. */
+  QueueFull: 'queue_full',
+  /**
+   * The server acknowledged a later frame but never this one (acks come in
+   * order): whether its ticks were published is unknown.
+   */
+  AckMissing: 'ack_missing',
 } as const;
 
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];

@@ -2,12 +2,22 @@
  * FeedClient: publishes ticks to /feed. Everything published in one
  * event-loop turn goes out as one frame (a batch, split at 4096 ticks or
  * `maxFrameBytes`); sending waits while the socket's buffer is above the
- * high-water mark; with `ack: true`, publish() returns the frame's ack.
+ * high-water mark; with `ack: true`, publish() returns the frame's ack,
+ * matched by the ack's frame number. Frames waiting to be sent (offline or
+ * backpressured) are bounded by count and by age: a stale price is dropped,
+ * never published late.
  */
 import { ErrorCode, MAX_BATCH } from '../../../src/protocol/codes.js';
 import type { Tick } from '../../../src/protocol/types.js';
 import { isRecord, packr, decodeFrame } from './codec.js';
-import { Connection, type ConnectionOptions, State, type WebSocketLike } from './connection.js';
+import {
+  type ConnectFailed,
+  Connection,
+  type ConnectionOptions,
+  type Loss,
+  State,
+  type WebSocketLike,
+} from './connection.js';
 import { Emitter } from './emitter.js';
 import { ClientErrorCode, TickwireClientError } from './errors.js';
 
@@ -20,6 +30,24 @@ export interface FeedClientOptions<Ack extends boolean = boolean> extends Connec
   readonly highWaterMark?: number;
   /** Largest frame to send; bigger batches are split. Default 1 MiB (the server's default limit). */
   readonly maxFrameBytes?: number;
+  /**
+   * Most frames waiting to be sent (while disconnected or backpressured);
+   * past it the oldest are dropped (`queue_full`). Default 1000.
+   */
+  readonly maxQueuedFrames?: number;
+  /**
+   * Longest a frame may wait to be sent (ms), counted from the turn its ticks
+   * were published; older frames are dropped unsent (`expired`). Default 5000.
+   */
+  readonly maxQueueAgeMs?: number;
+}
+
+/** Frames dropped unsent by the queue bounds (the `dropped` event). */
+export interface Dropped {
+  /** `expired`: older than maxQueueAgeMs; `queue_full`: more than maxQueuedFrames waited. */
+  readonly reason: typeof ClientErrorCode.Expired | typeof ClientErrorCode.QueueFull;
+  readonly frames: number;
+  readonly ticks: number;
 }
 
 /** The server's answer for the frame(s) that carried a publish() call. */
@@ -37,8 +65,12 @@ export type PublishResult<Ack extends boolean> = Ack extends true ? Promise<Fram
 export interface FeedClientEvents {
   state: State;
   error: TickwireClientError;
+  /** A connection attempt failed (after each one; see ConnectFailed). */
+  connectFailed: ConnectFailed;
   /** The local queue was emptied and the socket buffer fell below the high-water mark. */
   drain: void;
+  /** Queued frames were dropped unsent (see maxQueuedFrames, maxQueueAgeMs). */
+  dropped: Dropped;
 }
 
 /** Ticks of one event-loop turn, possibly sent as several frames. */
@@ -70,6 +102,8 @@ interface Frame {
   readonly offset: number;
   /** Ticks in the frame. */
   readonly count: number;
+  /** performance.now() when the frame was made (the turn of its publish() calls). */
+  readonly born: number;
   /** Set by a bad_tick/bad_frame error that precedes the frame's ack. */
   indices?: readonly number[];
   error?: TickwireClientError;
@@ -82,30 +116,46 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
   readonly #ack: boolean;
   readonly #hwm: number;
   readonly #maxFrameBytes: number;
+  readonly #maxQueuedFrames: number;
+  readonly #maxQueueAgeMs: number;
   #batch: Batch | undefined;
   #flushScheduled = false;
-  /** Encoded frames not yet handed to the socket. */
-  readonly #queue: Frame[] = [];
-  /** Frames sent on the current connection and not yet acknowledged (ack mode). */
-  #inflight: Frame[] = [];
+  /** Encoded frames not yet handed to the socket, oldest first. */
+  #queue: Frame[] = [];
+  /**
+   * Ack mode: frames sent on the current connection and not yet acknowledged,
+   * by frame number (the server numbers a connection's frames from 1).
+   */
+  readonly #inflight = new Map<number, Frame>();
+  /** Frames sent on the current connection (the last frame's number). */
+  #frameNo = 0;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
   #wasBackpressured = false;
   #drainWaiters: { resolve: () => void; reject: (e: TickwireClientError) => void }[] = [];
   #framesSent = 0;
   #ticksSent = 0;
+  #framesDropped = 0;
+  #ticksDropped = 0;
 
   constructor(options: FeedClientOptions<Ack>) {
     super();
     this.#ack = options.ack === true;
     this.#hwm = options.highWaterMark ?? 1 << 20;
     this.#maxFrameBytes = options.maxFrameBytes ?? 1 << 20;
+    this.#maxQueuedFrames = Math.max(1, options.maxQueuedFrames ?? 1000);
+    this.#maxQueueAgeMs = options.maxQueueAgeMs ?? 5000;
     this.#conn = new Connection(options, '/feed', options.token, {
       query: (): Record<string, string> => (this.#ack ? { ack: '1' } : {}),
-      opened: () => this.#pump(),
+      opened: () => {
+        this.#frameNo = 0;
+        this.#pump();
+      },
       message: (data) => this.#onMessage(data),
-      lost: (reconnecting) => this.#onLost(reconnecting),
+      lost: (loss) => this.#onLost(loss),
       state: (s) => this.emit('state', s),
       error: (e) => this.emit('error', e),
+      connectFailed: (info) => this.emit('connectFailed', info),
     });
   }
 
@@ -116,6 +166,11 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
   /** Frames and ticks handed to the socket so far. */
   get sent(): { readonly frames: number; readonly ticks: number } {
     return { frames: this.#framesSent, ticks: this.#ticksSent };
+  }
+
+  /** Frames and ticks dropped unsent by the queue bounds so far (see the `dropped` event). */
+  get dropped(): { readonly frames: number; readonly ticks: number } {
+    return { frames: this.#framesDropped, ticks: this.#ticksDropped };
   }
 
   /**
@@ -130,8 +185,8 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
   /**
    * Queues one tick or many; they leave in one frame with everything else
    * published in this event-loop turn. In ack mode, resolves with the
-   * server's counts for that frame (rejects on bad_frame, a lost connection
-   * or close()).
+   * server's counts for that frame (rejects on bad_frame, a lost connection,
+   * a dropped frame, or close()).
    */
   publish(ticks: Tick | readonly Tick[]): PublishResult<Ack> {
     if (this.#conn.state === State.Closed) {
@@ -195,6 +250,7 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
     this.#flushScheduled = false;
     this.#cut();
     this.#pump();
+    if (this.#queue.length > 0) this.#trim(performance.now());
   }
 
   #cut(): void {
@@ -214,7 +270,53 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
     }
     batch.frames++;
     // Keep a copy: the frame may wait in the queue while packr reuses its buffer.
-    this.#queue.push({ bytes: new Uint8Array(bytes), batch, offset: from, count: to - from });
+    this.#queue.push({
+      bytes: new Uint8Array(bytes),
+      batch,
+      offset: from,
+      count: to - from,
+      born: performance.now(),
+    });
+  }
+
+  /**
+   * Applies the queue bounds: drops frames older than maxQueueAgeMs, then
+   * the oldest past maxQueuedFrames, and sets the timer for the next expiry.
+   */
+  #trim(now: number): void {
+    const queue = this.#queue;
+    let expired = 0;
+    while (expired < queue.length && now - queue[expired]!.born > this.#maxQueueAgeMs) expired++;
+    if (expired > 0) this.#drop(queue.splice(0, expired), ClientErrorCode.Expired);
+    const over = queue.length - this.#maxQueuedFrames;
+    if (over > 0) this.#drop(queue.splice(0, over), ClientErrorCode.QueueFull);
+    if (this.#expiryTimer === undefined && queue.length > 0 && this.#maxQueueAgeMs !== Infinity) {
+      const due = queue[0]!.born + this.#maxQueueAgeMs - now + 1;
+      this.#expiryTimer = setTimeout(() => this.#onExpiry(), Math.max(0, due));
+    }
+  }
+
+  #onExpiry(): void {
+    this.#expiryTimer = undefined;
+    this.#trim(performance.now());
+    if (!this.backpressured) this.#drainedNow();
+  }
+
+  #drop(frames: readonly Frame[], reason: Dropped['reason']): void {
+    const err = new TickwireClientError(
+      reason,
+      reason === ClientErrorCode.Expired
+        ? `dropped unsent: waited longer than ${this.#maxQueueAgeMs} ms`
+        : `dropped unsent: more than ${this.#maxQueuedFrames} frames waited`,
+    );
+    let ticks = 0;
+    for (const f of frames) {
+      ticks += f.count;
+      this.#settle(f, undefined, err);
+    }
+    this.#framesDropped += frames.length;
+    this.#ticksDropped += ticks;
+    this.emit('dropped', { reason, frames: frames.length, ticks });
   }
 
   /** Hands queued frames to the socket while its buffer is below the high-water mark. */
@@ -223,12 +325,14 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
     this.#pollTimer = undefined;
     const ws: WebSocketLike | undefined = this.#conn.socket;
     if (ws === undefined) return;
+    // Nothing older than maxQueueAgeMs leaves.
+    if (this.#queue.length > 0) this.#trim(performance.now());
     while (this.#queue.length > 0 && ws.bufferedAmount <= this.#hwm) {
       const frame = this.#queue.shift()!;
       ws.send(frame.bytes);
       this.#framesSent++;
       this.#ticksSent += frame.count;
-      if (this.#ack) this.#inflight.push(frame);
+      if (this.#ack) this.#inflight.set(++this.#frameNo, frame);
       else this.#settle(frame, undefined);
     }
     if (this.backpressured) {
@@ -258,8 +362,26 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
     }
     if (!isRecord(msg)) return;
     if (msg.op === 'ack') {
-      const frame = this.#inflight.shift();
+      const no = msg.frame;
+      const frame = typeof no === 'number' ? this.#inflight.get(no) : undefined;
+      // An ack for a frame not in flight (never sent on this connection, or
+      // already settled) changes nothing.
       if (frame === undefined) return;
+      // Acks come in frame order: an earlier frame still waiting will never
+      // get its ack (its fate is unknown).
+      for (const [k, f] of this.#inflight) {
+        if (k >= (no as number)) break;
+        this.#inflight.delete(k);
+        this.#settle(
+          f,
+          undefined,
+          new TickwireClientError(
+            ClientErrorCode.AckMissing,
+            `the server acknowledged frame ${no as number} but never frame ${k}`,
+          ),
+        );
+      }
+      this.#inflight.delete(no as number);
       const accepted = typeof msg.accepted === 'number' ? msg.accepted : 0;
       const rejected = typeof msg.rejected === 'number' ? msg.rejected : 0;
       this.#settle(frame, { accepted, rejected, indices: frame.indices ?? [] });
@@ -272,8 +394,9 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
         typeof msg.message === 'string' ? msg.message : msg.code,
         indices === undefined ? {} : { indices },
       );
-      // The server sends a frame's error just before that frame's ack.
-      const frame = this.#inflight[0];
+      // The server sends a frame's error just before that frame's ack: it
+      // belongs to the oldest frame still waiting for one.
+      const frame = this.#inflight.values().next().value;
       if (frame !== undefined) {
         if (err.code === ErrorCode.BadTick) frame.indices = indices ?? [];
         else frame.error = err;
@@ -299,26 +422,36 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
       batch.resolve({ accepted: batch.accepted, rejected: batch.rejected, indices: batch.indices });
   }
 
-  #onLost(reconnecting: boolean): void {
+  #onLost(loss: Loss): void {
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
-    // Frames sent but not acknowledged: their fate is unknown.
-    const inflight = this.#inflight;
-    this.#inflight = [];
-    const lost = new TickwireClientError(
-      reconnecting || this.#conn.state !== State.Closed
-        ? ClientErrorCode.ConnectionLost
-        : ClientErrorCode.Closed,
-      'the connection closed before the server acknowledged the frame',
-    );
+    // Frames sent but not acknowledged: their fate is unknown. A close with
+    // a coded reason (e.g. 1008 for a feed that does not read its acks)
+    // rejects them with that code.
+    const inflight = [...this.#inflight.values()];
+    this.#inflight.clear();
+    const lost =
+      loss.closeError ??
+      new TickwireClientError(
+        loss.reconnecting || this.#conn.state !== State.Closed
+          ? ClientErrorCode.ConnectionLost
+          : ClientErrorCode.Closed,
+        'the connection closed before the server acknowledged the frame',
+      );
     for (const f of inflight) this.#settle(f, undefined, lost);
-    if (reconnecting) return;
-    // Closed for good: nothing queued will ever be sent.
-    const closed = new TickwireClientError(ClientErrorCode.Closed, 'the client is closed');
-    for (const f of this.#queue.splice(0)) this.#settle(f, undefined, closed);
+    if (loss.reconnecting) return;
+    // Stopped for good: nothing queued will ever be sent. Rejected with why
+    // the client stopped (unauthorized, connect_failed), or closed.
+    clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    const final =
+      loss.finalError ?? new TickwireClientError(ClientErrorCode.Closed, 'the client is closed');
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const f of queue) this.#settle(f, undefined, final);
     const pending = this.#batch;
     this.#batch = undefined;
-    pending?.reject(closed);
-    for (const w of this.#drainWaiters.splice(0)) w.reject(closed);
+    pending?.reject(final);
+    for (const w of this.#drainWaiters.splice(0)) w.reject(final);
   }
 }

@@ -1,5 +1,6 @@
 export { FeedClient } from './feed-client.js';
 export type {
+  Dropped,
   FeedClientEvents,
   FeedClientOptions,
   FrameAck,
@@ -8,14 +9,17 @@ export type {
 export { StreamClient } from './stream-client.js';
 export type {
   Gap,
+  RecoverySkipped,
   Reset,
   Resumed,
   StreamClientEvents,
   StreamClientOptions,
   StreamFormat,
+  SubscribeOptions,
 } from './stream-client.js';
 export { State, backoffDelay } from './connection.js';
 export type {
+  ConnectFailed,
   ConnectionOptions,
   ReconnectOptions,
   WebSocketConstructor,

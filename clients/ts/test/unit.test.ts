@@ -2,80 +2,11 @@
  * Client logic against a scripted fake WebSocket: token placement, socket
  * backpressure, sequence bookkeeping, backoff bounds, the emitter.
  */
-import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test/helpers/clients.js';
-import type { WebSocketLike, WebSocketNodeOptions } from '../src/connection.js';
-import { unpackr } from '../src/codec.js';
 import { Emitter } from '../src/emitter.js';
 import { FeedClient, State, StreamClient, backoffDelay } from '../src/index.js';
+import { BrowserLikeSocket, FakeSocket, nextSocket } from './fake-socket.js';
 import { collect } from './helpers.js';
-
-const packr = new Packr({ useRecords: false });
-
-type Handler<E> = ((event: E) => void) | null;
-
-/** A scripted socket: the test opens it, feeds it messages and sets bufferedAmount. */
-class FakeSocket implements WebSocketLike {
-  static instances: FakeSocket[] = [];
-  readyState = 0;
-  bufferedAmount = 0;
-  binaryType = 'blob';
-  onopen: Handler<unknown> = null;
-  onmessage: Handler<{ readonly data: unknown }> = null;
-  onclose: Handler<{ readonly code: number; readonly reason: string }> = null;
-  onerror: Handler<unknown> = null;
-  readonly sent: (Uint8Array | string)[] = [];
-
-  constructor(
-    readonly url: string,
-    _protocols?: string | string[],
-    readonly options?: WebSocketNodeOptions,
-  ) {
-    FakeSocket.instances.push(this);
-  }
-
-  send(data: Uint8Array | string): void {
-    this.sent.push(data);
-  }
-
-  close(code = 1000, reason = ''): void {
-    this.drop(code, reason);
-  }
-
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-
-  drop(code = 1006, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-
-  receive(value: unknown, json = false): void {
-    this.onmessage?.({ data: json ? JSON.stringify(value) : new Uint8Array(packr.pack(value)) });
-  }
-
-  decodedSent(): unknown[] {
-    return this.sent.map((d): unknown =>
-      typeof d === 'string' ? JSON.parse(d) : unpackr.unpack(d),
-    );
-  }
-}
-
-/** Like the browser's WebSocket: no options parameter. */
-class BrowserLikeSocket extends FakeSocket {
-  constructor(url: string) {
-    super(url);
-  }
-}
-
-async function nextSocket(count: number): Promise<FakeSocket> {
-  await waitFor(() => FakeSocket.instances.length >= count, `socket #${count}`);
-  return FakeSocket.instances[count - 1]!;
-}
 
 describe('token placement', () => {
   it('uses the Authorization header when the constructor takes options', async () => {
@@ -182,7 +113,7 @@ describe('StreamClient sequence tracking', () => {
     expect(sock2.decodedSent()).toEqual([{ op: 'subscribe', symbols: ['A'], since: { A: 8 } }]);
     // A restarted server: n is back at 2.
     sock2.receive({ op: 'snapshot', ticks: [{ s: 'A', p: 1, n: 2, r: 1 }] });
-    expect(resets).toEqual([{ symbol: 'A', previous: 8, got: 2 }]);
+    expect(resets).toEqual([{ reason: 'sequence', symbol: 'A', previous: 8, got: 2 }]);
     sock2.receive({ s: 'A', p: 1, n: 3, r: 1 });
     expect(updates.map((u) => u.n)).toEqual([6, 8, 3]);
     expect(gaps).toHaveLength(1);

@@ -134,6 +134,13 @@ async function main(): Promise<void> {
     if (feed.state === 'closed') fatal = e;
     else serverErrors++;
   });
+  feed.on('connectFailed', (f) => {
+    if (f.retryInMs !== undefined) {
+      process.stderr.write(
+        `${NAME}: attempt ${f.attempt} failed (${f.error.message}), retrying in ${f.retryInMs} ms\n`,
+      );
+    }
+  });
   try {
     await waitOpen(feed);
   } catch (err) {
@@ -182,6 +189,12 @@ async function main(): Promise<void> {
   }
   if (serverErrors > 0)
     process.stderr.write(`${NAME}: ${serverErrors} error replies from the server\n`);
+  const dropped = feed.dropped;
+  if (dropped.ticks > 0) {
+    process.stderr.write(
+      `${NAME}: ${dropped.ticks} ticks in ${dropped.frames} frames dropped unsent (stale or over the queue bound)\n`,
+    );
+  }
 }
 
 await main();

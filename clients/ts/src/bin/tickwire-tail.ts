@@ -25,7 +25,8 @@ const HELP = `Usage: ${NAME} --url ws://HOST:PORT [options] SYMBOL...
 Subscribes to the symbols ("*" for all) and prints every update as one JSON line
 on stdout, with lag_us = now (µs) - r (the server's receive time). Snapshot
 entries are printed first, with "snapshot": true. Sequence gaps and resets go to
-stderr. Reconnects (and resubscribes) when the connection drops.
+stderr. Reconnects (and resubscribes) when the connection drops; each failed
+attempt is reported on stderr.
 
 Options:
   --url URL          server address, ws://HOST:PORT (required)
@@ -122,8 +123,22 @@ async function main(): Promise<void> {
     process.stderr.write(`gap ${g.symbol}: expected n=${g.expected}, got n=${g.got}\n`),
   );
   client.on('reset', (r) =>
-    process.stderr.write(`reset ${r.symbol}: n went back from ${r.previous} to ${r.got}\n`),
+    process.stderr.write(
+      r.reason === 'epoch'
+        ? `reset ${r.symbol}: new numbering (epoch ${r.epoch}); last n was ${r.previous}\n`
+        : `reset ${r.symbol}: n went back from ${r.previous} to ${r.got}\n`,
+    ),
   );
+  client.on('recoverySkipped', (r) =>
+    process.stderr.write(`recovery skipped: ${r.symbols} symbols do not fit in one request\n`),
+  );
+  client.on('connectFailed', (f) => {
+    if (f.retryInMs !== undefined) {
+      process.stderr.write(
+        `${NAME}: attempt ${f.attempt} failed (${f.error.message}), retrying in ${f.retryInMs} ms\n`,
+      );
+    }
+  });
   client.on('error', (e) => {
     if (client.state === 'closed') {
       if (!stopping) die(NAME, e.message, EXIT_FAILURE);
