@@ -1,8 +1,8 @@
 /**
  * The global byte budget of the recovery history (`--history-bytes`).
  *
- * Every symbol's UpdateHistory reports the bytes it holds (its ring and the
- * updates it stores out of line) here; when the total goes over the limit,
+ * Every symbol's UpdateHistory reports the bytes it holds (its ring, its
+ * per-slot bookkeeping, the updates it stores out of line) here; when the total goes over the limit,
  * the oldest updates across all symbols are evicted until it is back under.
  * Without it, memory grew with symbols × --history × update size: 400
  * symbols × 110 updates of ~32 KB took 1.3 GB and kept it, and the defaults
@@ -22,7 +22,9 @@
  * ring is halved, keeping its newer half (and its stride shrinks to what the
  * updates kept need). So memory is released in exact global age order for
  * long updates, and half a symbol's ring at a time, starting with the symbol
- * whose oldest update is the oldest, for short ones.
+ * whose oldest update is the oldest, for short ones. A full ring grows only
+ * when that fits, or can be made to fit without trading halves of rings
+ * back and forth (see roomToGrow); otherwise it drops its own oldest.
  *
  * The last update of each symbol (the snapshot, the last-value cache) is
  * never evicted; its bytes count, so a budget smaller than the last values

@@ -6,9 +6,10 @@
  * the stored bytes, and a view per tick would cost an allocation (subarray
  * measured ~48 ns here). A slot keeps its view while the update length stays
  * the same, which is the steady state (n is a fixed-width uint32, r a uint64),
- * so storing and publishing allocate nothing. Memory per symbol is
- * capacity × stride (stride 128 bytes for typical ticks), allocated as the
- * symbol's sequence grows, not up front.
+ * so storing and publishing allocate nothing. Memory per symbol is at most
+ * capacity × (stride + SLOT_BYTES) (stride 128 bytes for typical ticks),
+ * allocated as the symbol's sequence grows, not up front, and within the
+ * budget below.
  *
  * The stride grows to fit longer updates, but only up to MAX_STRIDE: an
  * update longer than that (a tick may carry up to 64 keys of 256-byte
