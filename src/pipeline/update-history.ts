@@ -123,6 +123,9 @@ export class UpdateHistory implements Evictable {
     const len = end - start;
     if (seq !== this.#last + 1 || this.#last === 0) {
       if (this.#last !== 0) this.#releaseHeld();
+      // Nothing of the old numbering is held any more: a relayout below (a
+      // longer update) must not copy it back, nor take `first` from it.
+      this.#last = 0;
       this.#first = seq;
     } else if (seq - this.#first >= this.#slots) {
       if (this.#slots < this.capacity && this.#mayGrow())

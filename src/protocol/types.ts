@@ -37,6 +37,8 @@ export interface ErrorMessage {
   readonly code: ErrorCode;
   readonly message: string;
   readonly indices?: readonly number[];
+  /** On /feed: the frame the error is about (counted from 1, as in acks). */
+  readonly frame?: number;
 }
 
 export interface AckMessage {

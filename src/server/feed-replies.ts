@@ -61,13 +61,17 @@ export class FeedReplies {
   }
 
   /**
-   * Sends an error about a frame. On a feed without acks it is the frame's
-   * last reply, so the queue is checked; with acks, the ack checks it.
+   * Sends an error about a frame, then checks the queue: with acks on the
+   * NATS bus the frame's ack may come much later (after storage), so the
+   * error cannot leave the check to it.
    */
   error(ws: FeedSocket, data: FeedSocketData, reply: ErrorMessage): void {
     if (data.closing !== undefined) return;
-    const status = ws.send(encodeReply(reply, false), true);
-    if (!data.ack) this.#check(ws, data, status);
+    // Errors are sent while their frame is handled: it is the latest one.
+    // Naming it matters with NATS, where a frame's ack waits for storage
+    // and a later frame's error can arrive before it.
+    const status = ws.send(encodeReply({ ...reply, frame: data.frames }, false), true);
+    this.#check(ws, data, status);
   }
 
   /** Sends a frame's ack (its last reply), then checks the queue. */

@@ -44,7 +44,13 @@ describe('bad_tick', () => {
     const feed = await ts.feed();
     feed.sendPack({ s: 'FE.ONE' }); // no price
     const err = await feed.nextData();
-    expect(err).toEqual({ op: 'error', code: 'bad_tick', indices: [0], message: err.message });
+    expect(err).toEqual({
+      op: 'error',
+      code: 'bad_tick',
+      indices: [0],
+      message: err.message,
+      frame: 1,
+    });
     expect(typeof err.message).toBe('string');
     await sub.expectNone(150);
     await expectFeedStillWorks(feed, sub, 'FE.ONE');
@@ -181,7 +187,7 @@ describe('bad_frame', () => {
     const feed = await ts.feed();
     feed.sendBytes(bytes);
     const err = await feed.nextData();
-    expect(err).toEqual({ op: 'error', code: 'bad_frame', message: err.message });
+    expect(err).toEqual({ op: 'error', code: 'bad_frame', message: err.message, frame: 1 });
     expect(typeof err.message).toBe('string');
     await sub.expectNone(100);
     await expectFeedStillWorks(feed, sub, 'FE.BF');

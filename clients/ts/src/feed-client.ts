@@ -394,9 +394,15 @@ export class FeedClient<Ack extends boolean = false> extends Emitter<FeedClientE
         typeof msg.message === 'string' ? msg.message : msg.code,
         indices === undefined ? {} : { indices },
       );
-      // The server sends a frame's error just before that frame's ack: it
-      // belongs to the oldest frame still waiting for one.
-      const frame = this.#inflight.values().next().value;
+      // The server names the frame an error is about (`frame`, counted like
+      // acks). Without it (older servers), it is the oldest frame still
+      // waiting: the embedded bus sends a frame's error just before its ack
+      // (with NATS the ack waits for storage, so later frames' errors can
+      // come first: only `frame` is right there).
+      const frame =
+        typeof msg.frame === 'number'
+          ? this.#inflight.get(msg.frame)
+          : this.#inflight.values().next().value;
       if (frame !== undefined) {
         if (err.code === ErrorCode.BadTick) frame.indices = indices ?? [];
         else frame.error = err;
