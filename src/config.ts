@@ -1,16 +1,23 @@
 /**
- * Configuration: CLI flags and TICKWIRE_* environment variables (flags win),
- * validated into one frozen object. Every option is listed once in OPTIONS,
- * which drives parsing, validation and `--help`.
+ * Configuration: CLI flags, TICKWIRE_* environment variables and a JSON
+ * config file (config-file.ts), validated into one frozen object.
+ * Precedence: flags > environment > file > defaults. Every option is listed
+ * once in OPTIONS, which drives parsing, validation and `--help`.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { CONFIG_ENV, type ConfigFile, readConfigFile } from './config-file.js';
 import { ConfigError } from './errors.js';
 
 export interface Config {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
+  /**
+   * Port of the plain health listener (health-listener.ts) on the same host;
+   * undefined: none. 0 picks a free port.
+   */
+  readonly healthPort: number | undefined;
   readonly feedToken: string;
   /** True when no feed token was given and one was generated. */
   readonly feedTokenGenerated: boolean;
@@ -43,11 +50,11 @@ export interface Config {
   readonly controlRate: number;
   /** Tokens a /stream connection starts with and may hold (its burst). */
   readonly controlBurst: number;
-  /** Origins allowed to open /stream (exact match); undefined: any. */
+  /** Origins allowed to open /stream and /stats/stream (no Origin is always allowed); undefined: any. */
   readonly allowedOrigins: readonly string[] | undefined;
   /** Seconds SIGTERM waits for queued data to reach subscribers before closing. */
   readonly drainTimeoutS: number;
-  /** Updates kept per symbol for `since` recovery; 0 turns recovery off. */
+  /** Updates kept per symbol for `since` recovery; 0 keeps the last value, as 1 does. */
   readonly history: number;
   /** Bytes the history of all symbols may hold; the oldest updates are evicted first. */
   readonly historyBytes: number;
@@ -67,11 +74,13 @@ export interface Config {
 
 type Kind = 'string' | 'int' | 'bool';
 
-interface OptionSpec {
+export interface OptionSpec {
   readonly key: keyof Config;
   readonly flag: string;
   readonly env: string;
   readonly kind: Kind;
+  /** A comma-separated list: a config file may give it as an array of strings. */
+  readonly list?: boolean;
   readonly min?: number;
   readonly max?: number;
   readonly help: string;
@@ -93,6 +102,15 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     min: 0,
     max: 65535,
     help: 'port (default 8080; 0 picks a free port)',
+  },
+  {
+    key: 'healthPort',
+    flag: 'health-port',
+    env: 'TICKWIRE_HEALTH_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    help: "also serve /healthz and /readyz (GET, HEAD, OPTIONS; / is /readyz) on this port, plain node:http, for HTTP/1.0 probes such as HAProxy's default check (default: off)",
   },
   {
     key: 'feedToken',
@@ -208,7 +226,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     flag: 'allow-uws-fallback',
     env: 'TICKWIRE_ALLOW_UWS_FALLBACK',
     kind: 'bool',
-    help: 'start even if the native uWebSockets.js binary does not load (slow; reported in /stats)',
+    help: "start on uWS's JS emulation, which only UWS_USE_FALLBACK=1 selects: HTTP diagnostics only (no /feed, /stream; /readyz 503); no effect without it",
   },
   {
     key: 'conflateAt',
@@ -278,7 +296,8 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     flag: 'allowed-origins',
     env: 'TICKWIRE_ALLOWED_ORIGINS',
     kind: 'string',
-    help: 'comma-separated Origin values allowed on /stream (default: any)',
+    list: true,
+    help: "comma-separated Origin values (scheme://host[:port]) allowed to open /stream and /stats/stream, others get 403; handshakes without Origin (non-browser clients) are always allowed; list the server's own origin for the dashboard (default: any)",
   },
   {
     key: 'drainTimeoutS',
@@ -296,7 +315,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     kind: 'int',
     min: 0,
     max: 1_000_000,
-    help: 'updates kept per symbol for recovery with `since`, 0 = off (default 100)',
+    help: 'updates kept per symbol for recovery with `since`; 0 or 1 = the last value only (default 100)',
   },
   {
     key: 'historyBytes',
@@ -312,6 +331,7 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     flag: 'nats',
     env: 'TICKWIRE_NATS',
     kind: 'string',
+    list: true,
     help: 'NATS server URL(s), comma-separated (default: none, the embedded bus)',
   },
   {
@@ -407,6 +427,7 @@ export function parseCommandLine(
 ): ParsedCommandLine {
   const parseOptions: Record<string, { type: 'string' | 'boolean' }> = {
     help: { type: 'boolean' },
+    config: { type: 'string' },
   };
   for (const o of OPTIONS)
     parseOptions[o.flag] = { type: o.kind === 'bool' ? 'boolean' : 'string' };
@@ -421,76 +442,46 @@ export function parseCommandLine(
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  const raw: Record<string, string | boolean | undefined> = {};
+  const path = typeof values.config === 'string' ? values.config : env[CONFIG_ENV];
+  const file = path === undefined ? undefined : readConfigFile(path, OPTIONS);
+  const raw: Record<string, unknown> = {};
+  const where: Partial<Record<keyof Config, string>> = {};
   for (const o of OPTIONS) {
     const fromFlag = values[o.flag];
-    raw[o.key] = fromFlag !== undefined ? fromFlag : env[o.env];
+    const fromEnv = env[o.env];
+    if (fromFlag !== undefined) raw[o.key] = fromFlag;
+    else if (fromEnv !== undefined) raw[o.key] = fromEnv;
+    else if (file?.values[o.key] !== undefined) {
+      raw[o.key] = file.values[o.key];
+      where[o.key] = file.where(o);
+    }
   }
-  return { help: values.help === true, config: buildConfig(raw) };
+  if (file !== undefined) checkFileValues(file);
+  return { help: values.help === true, config: buildConfig(raw, where) };
 }
 
-/** Validates raw option values (strings from env/flags, or typed values). */
-export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
+/** Validates every value of the file, also those a flag or the environment overrides. */
+function checkFileValues(file: ConfigFile): void {
+  for (const o of OPTIONS) {
+    const v = file.values[o.key];
+    if (v !== undefined) parseOption(o, v, file.where(o));
+  }
+}
+
+/**
+ * Validates raw option values (strings from env/flags, or typed values).
+ * `where`: how an error names an option's source (default `--flag (ENV)`),
+ * e.g. the config file and key for values read from a file.
+ */
+export function buildConfig(
+  raw: Readonly<Record<string, unknown>>,
+  where: Readonly<Partial<Record<keyof Config, string>>> = {},
+): Config {
   const out: Record<string, unknown> = { ...DEFAULTS };
   for (const o of OPTIONS) {
     const v = raw[o.key];
     if (v === undefined) continue;
-    const where = `--${o.flag} (${o.env})`;
-    if (o.kind === 'bool') {
-      if (typeof v === 'boolean') out[o.key] = v;
-      else if (typeof v === 'string' && TRUE.has(v.toLowerCase())) out[o.key] = true;
-      else if (typeof v === 'string' && FALSE.has(v.toLowerCase())) out[o.key] = false;
-      else
-        throw new ConfigError(
-          `${where} must be a boolean (1/true/yes/on or 0/false/no/off), got ${JSON.stringify(v)}`,
-        );
-    } else if (o.kind === 'int') {
-      const n =
-        typeof v === 'number'
-          ? v
-          : typeof v === 'string' && /^\s*\d+\s*$/.test(v)
-            ? Number(v)
-            : NaN;
-      if (!Number.isInteger(n) || n < (o.min ?? 0) || n > (o.max ?? Number.MAX_SAFE_INTEGER)) {
-        throw new ConfigError(
-          `${where} must be an integer from ${o.min} to ${o.max}, got ${JSON.stringify(v)}`,
-        );
-      }
-      out[o.key] = n;
-    } else {
-      if (typeof v !== 'string') throw new ConfigError(`${where} must be a string`);
-      if (o.key === 'host' && v.trim() === '') throw new ConfigError(`${where} must not be empty`);
-      // Feed and stream tokens are the operator's choice (the wire contract sets
-      // no minimum, and test rigs use short ones); only an empty one is refused,
-      // since it would read as "no token". The admin token starts load tests
-      // inside the process, so it keeps a floor.
-      if ((o.key === 'feedToken' || o.key === 'streamToken') && v === '') {
-        throw new ConfigError(`${where} must not be empty`);
-      }
-      if (o.key === 'adminToken' && v.length < 8) {
-        throw new ConfigError(`${where} must be at least 8 characters`);
-      }
-      if (o.key === 'allowedOrigins') {
-        const list = v
-          .split(',')
-          .map((x) => x.trim())
-          .filter((x) => x !== '');
-        if (list.length === 0) throw new ConfigError(`${where} must list at least one origin`);
-        out[o.key] = Object.freeze(list);
-        continue;
-      }
-      if (o.key === 'nats') {
-        for (const url of v.split(',')) {
-          // The Node nats client speaks nats:// and tls:// only (ws:// is nats.ws's).
-          if (!/^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(url.trim()))
-            throw new ConfigError(
-              // Credentials in a URL (nats://user:pass@host) are never echoed.
-              `${where} must be nats://HOST:PORT (comma-separated), got ${JSON.stringify(v.replace(/\/\/[^@/\s]*@/g, '//***@'))}`,
-            );
-        }
-      }
-      out[o.key] = v;
-    }
+    out[o.key] = parseOption(o, v, where[o.key] ?? `--${o.flag} (${o.env})`);
   }
   const given = typeof out.feedToken === 'string';
   if (!given) out.feedToken = randomBytes(24).toString('base64url');
@@ -499,20 +490,86 @@ export function buildConfig(raw: Readonly<Record<string, unknown>>): Config {
   if (out.adminToken === undefined) out.adminToken = undefined;
   if (out.allowedOrigins === undefined) out.allowedOrigins = undefined;
   if (out.nats === undefined) out.nats = undefined;
+  if (out.healthPort === undefined) out.healthPort = undefined;
+  else if (out.healthPort !== 0 && out.healthPort === out.port) {
+    throw new ConfigError(
+      `${where.healthPort ?? '--health-port (TICKWIRE_HEALTH_PORT)'} must differ from the port (${String(out.port)})`,
+    );
+  }
   return Object.freeze(out) as unknown as Config;
+}
+
+/** One option's value, validated and converted; a ConfigError names `where`. */
+export function parseOption(o: OptionSpec, v: unknown, where: string): unknown {
+  if (o.kind === 'bool') {
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string' && TRUE.has(v.toLowerCase())) return true;
+    if (typeof v === 'string' && FALSE.has(v.toLowerCase())) return false;
+    throw new ConfigError(
+      `${where} must be a boolean (1/true/yes/on or 0/false/no/off), got ${JSON.stringify(v)}`,
+    );
+  }
+  if (o.kind === 'int') {
+    const n =
+      typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < (o.min ?? 0) || n > (o.max ?? Number.MAX_SAFE_INTEGER)) {
+      throw new ConfigError(
+        `${where} must be an integer from ${o.min} to ${o.max}, got ${JSON.stringify(v)}`,
+      );
+    }
+    return n;
+  }
+  if (typeof v !== 'string') throw new ConfigError(`${where} must be a string`);
+  if (o.key === 'host' && v.trim() === '') throw new ConfigError(`${where} must not be empty`);
+  // Feed and stream tokens are the operator's choice (the wire contract sets
+  // no minimum, and test rigs use short ones); only an empty one is refused,
+  // since it would read as "no token". The admin token starts load tests
+  // inside the process, so it keeps a floor.
+  if ((o.key === 'feedToken' || o.key === 'streamToken') && v === '') {
+    throw new ConfigError(`${where} must not be empty`);
+  }
+  if (o.key === 'adminToken' && v.length < 8) {
+    throw new ConfigError(`${where} must be at least 8 characters`);
+  }
+  if (o.key === 'allowedOrigins') {
+    const list = v
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+    if (list.length === 0) throw new ConfigError(`${where} must list at least one origin`);
+    return Object.freeze(list);
+  }
+  if (o.key === 'nats') {
+    for (const url of v.split(',')) {
+      // The Node nats client speaks nats:// and tls:// only (ws:// is nats.ws's).
+      if (!/^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(url.trim()))
+        throw new ConfigError(
+          // Credentials in a URL (nats://user:pass@host) are never echoed.
+          `${where} must be nats://HOST:PORT (comma-separated), got ${JSON.stringify(v.replace(/\/\/[^@/\s]*@/g, '//***@'))}`,
+        );
+    }
+  }
+  return v;
 }
 
 /** The text printed by --help. */
 export function helpText(): string {
   const lines = [
-    'Usage: npm start -- [options]',
+    'Usage: tickwire [options]',
+    '  (from a clone, after `npm run build`: node dist/src/main.js [options])',
     '',
-    'Options (each also read from its environment variable; flags win):',
+    'Options (each also read from its environment variable and from the --config file;',
+    'flags win over the environment, which wins over the file):',
   ];
   for (const o of OPTIONS) {
     const arg = o.kind === 'bool' ? '' : o.kind === 'int' ? ' N' : ' VALUE';
     lines.push(`  --${o.flag}${arg}`.padEnd(30) + `${o.env.padEnd(30)} ${o.help}`);
   }
+  lines.push(
+    '  --config FILE'.padEnd(30) +
+      `${CONFIG_ENV.padEnd(30)} JSON file of options, read at start: one object whose keys are the flags ` +
+      'above without "--", e.g. {"port": 8080, "max-connections": 5000, "demo": true}; unknown keys are refused',
+  );
   lines.push('  --help'.padEnd(30) + ''.padEnd(30) + ' show this help');
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
 export const ServerErrorCode = {
   InvalidConfig: 'invalid_config',
   UwsFallback: 'uws_fallback',
+  UwsUnavailable: 'uws_unavailable',
   ListenFailed: 'listen_failed',
 } as const;
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
@@ -31,6 +32,13 @@ export class ConfigError extends TickwireError {
 export class UwsFallbackError extends TickwireError {
   constructor(message: string) {
     super(ServerErrorCode.UwsFallback, message);
+  }
+}
+
+/** No native uWebSockets.js binary loads for this Node.js, platform and glibc. */
+export class UwsUnavailableError extends TickwireError {
+  constructor(message: string) {
+    super(ServerErrorCode.UwsUnavailable, message);
   }
 }
 

@@ -6,8 +6,6 @@
 import { helpText, parseCommandLine } from './config.js';
 import { ConfigError, TickwireError } from './errors.js';
 import { FD_RESERVE, fitToDescriptors } from './server/fd-limit.js';
-import { TickwireServer } from './server/server.js';
-import { uwsNative } from './server/uws.js';
 import { WORKER_PORT_ENV, Workers, workerIndex } from './workers.js';
 
 async function main(): Promise<number> {
@@ -16,6 +14,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
+  // Loaded after --help: uws.js throws UwsUnavailableError (one line, below) when no native binary loads.
+  const { TickwireServer } = await import('./server/server.js');
+  const { uwsNative } = await import('./server/uws.js');
   const index = workerIndex();
   let config = parsed.config;
   if (config.workers > 1 && config.nats === undefined) {
@@ -39,8 +40,9 @@ async function main(): Promise<number> {
   const server = new TickwireServer(config);
   if (!uwsNative) {
     process.stderr.write(
-      'WARNING: uWebSockets.js is running on its JS fallback (--allow-uws-fallback), which cannot serve ' +
-        'the WebSocket routes: HTTP-only diagnostics, /readyz answers 503, /stats reports uws.native=false\n',
+      'WARNING: uWebSockets.js is running on its JS emulation (UWS_USE_FALLBACK with --allow-uws-fallback): ' +
+        'HTTP diagnostics only; /feed, /stream and /stats/stream are refused, /readyz answers 503, ' +
+        '/stats reports uws.native=false\n',
     );
   }
   const port = await server.start();
@@ -71,6 +73,11 @@ async function main(): Promise<number> {
   process.stdout.write(`tickwire listening on http://${urlHost(config.host)}:${port}\n`);
   if (workers !== undefined) {
     process.stdout.write(`workers: ${config.workers} processes share port ${port} (NATS bus)\n`);
+  }
+  if (server.healthPort !== undefined) {
+    process.stdout.write(
+      `health checks (HTTP/1.0 and 1.1) on http://${urlHost(config.host)}:${server.healthPort}/readyz\n`,
+    );
   }
   const shownHost =
     config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : urlHost(config.host);

@@ -4,6 +4,8 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BusStats } from './bus/nats-bus.js';
+import { registerLatencyHistogram } from './latency-metric.js';
+import type { LatencyHistogramSnapshot } from './pipeline/latency-histogram.js';
 import type { LatencySummary } from './pipeline/latency-window.js';
 import type { PipelineCounters } from './pipeline/pipeline.js';
 
@@ -22,6 +24,12 @@ export interface MetricsSource {
   };
   symbols(): number;
   latency(): LatencySummary;
+  /** Updates handed to subscribers, one per update per subscriber (/stats/stream `deliveries`); optional. */
+  deliveries?(): number;
+  /** What /readyz answers (true: 200); optional. */
+  ready?(): boolean;
+  /** Every latency sample since start, in buckets (tickwire_pipeline_latency_seconds); optional. */
+  latencyHistogram?(): LatencyHistogramSnapshot;
   /** What the server refused on purpose (limits, origin, feed rate); optional. */
   refused?(): RefusedSource;
   /** The NATS bus's state and counters; absent on the embedded bus. */
@@ -178,6 +186,28 @@ export function createMetrics(source: MetricsSource): Registry {
       this.set((summary ?? source.latency()).samples);
     },
   });
+  const deliveries = source.deliveries?.bind(source);
+  if (deliveries !== undefined) {
+    mirroredCounter(
+      registry,
+      'tickwire_updates_delivered_total',
+      'Updates handed to subscribers: one per update per subscriber (a batch of 100 to 2 subscribers adds 200).',
+      deliveries,
+    );
+  }
+  const ready = source.ready?.bind(source);
+  if (ready !== undefined) {
+    new Gauge({
+      name: 'tickwire_ready',
+      help: '1 while /readyz answers 200 (listening, not shutting down, the NATS bus caught up), else 0.',
+      registers: [registry],
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    });
+  }
+  const histogram = source.latencyHistogram?.bind(source);
+  if (histogram !== undefined) registerLatencyHistogram(registry, histogram);
   registerRefusals(registry, source);
   registerBus(registry, source);
   registerHandlerErrors(registry, source);

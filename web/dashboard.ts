@@ -7,6 +7,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { State, StreamClient, type Update } from '../clients/ts/src/index.js';
+import { ServerClock, ageMs, fmtAge } from './update-age.js';
 
 /** Chart history: one point per second, 5 minutes. */
 const HISTORY = 300;
@@ -134,7 +135,11 @@ function push<T>(arr: T[], v: T): void {
 
 // ---------------------------------------------------------------- stats stream
 
+/** The server's clock, read from each stats snapshot's `time` (for the board's ages). */
+const serverClock = new ServerClock();
+
 function onStats(s: StatsSnapshot): void {
+  serverClock.observe(s.time, Date.now());
   setText('rate-ticks', fmtInt(s.rates.ticks_in));
   setText('rate-updates', fmtInt(s.rates.updates_out));
   setText('rate-frames', fmtInt(s.rates.frames_in));
@@ -192,8 +197,8 @@ interface Row {
   bid: number | undefined;
   ask: number | undefined;
   n: number;
-  /** performance.now() of the last update. */
-  at: number;
+  /** The last update's `r`: the server's timestamp, µs (undefined: none had one). */
+  r: number | undefined;
   /** Updates counted in the current second, and the rate of the last one. */
   count: number;
   rate: number;
@@ -259,7 +264,7 @@ function rowFor(symbol: string, price: number): Row {
     bid: undefined,
     ask: undefined,
     n: 0,
-    at: 0,
+    r: undefined,
     count: 0,
     rate: 0,
     onscreen: true,
@@ -286,7 +291,7 @@ function apply(u: Update, counted: boolean): void {
   row.bid = num(u.b) ?? row.bid;
   row.ask = num(u.a) ?? row.ask;
   row.n = u.n;
-  row.at = performance.now();
+  row.r = num(u.r) ?? row.r;
   if (counted) row.count++;
   dirty.add(row);
   schedule();
@@ -300,7 +305,8 @@ function schedule(): void {
 
 function render(): void {
   scheduled = false;
-  const now = performance.now();
+  // Ages are on the server's clock: time since each update's r.
+  const now = serverClock.now(Date.now());
   for (const row of dirty) {
     if (row.tr.hidden || !row.onscreen) {
       row.stale = true;
@@ -317,21 +323,13 @@ function render(): void {
     setCell(c[4]!, fmtPrice(row.ask));
     setCell(c[5]!, fmtInt(row.n));
     setCell(c[6]!, fmtInt(row.rate));
-    setCell(c[7]!, fmtAge(now - row.at));
+    setCell(c[7]!, row.r === undefined ? '–' : fmtAge(ageMs(row.r, now)));
   }
   dirty.clear();
 }
 
 function setCell(cell: HTMLTableCellElement, text: string): void {
   if (cell.textContent !== text) cell.textContent = text;
-}
-
-function fmtAge(ms: number): string {
-  return ms < 1000
-    ? `${Math.round(ms)} ms`
-    : ms < 60_000
-      ? `${(ms / 1000).toFixed(1)} s`
-      : '>1 min';
 }
 
 function matches(symbol: string): boolean {

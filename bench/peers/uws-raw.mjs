@@ -3,11 +3,10 @@
  * topic "all" (no validation, no sequencing): the ceiling for tickwire's stack.
  * Usage: node bench/peers/uws-raw.mjs --port 0
  */
-import { createRequire } from 'node:module';
+import { uws as uWS } from '../../dist/src/server/uws.js';
 import { parseFlags } from '../e2e/lib.mjs';
 
-const require = createRequire(import.meta.url);
-const uWS = require('uWebSockets.js');
+// The server's own loader (built by `npm run build`): the native binary for this Node, checked.
 const flags = parseFlags(process.argv.slice(2));
 const BACKPRESSURE = 256 * 1024 * 1024;
 

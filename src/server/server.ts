@@ -26,6 +26,9 @@ import { UwsPublisher } from './uws-publisher.js';
 import { uws, uwsNative } from './uws.js';
 import { Admission } from './admission.js';
 import { HandlerGuard } from './guard.js';
+import { listenFailureCause } from './listen-failure.js';
+import { HealthListener } from './health-listener.js';
+import { workerIndex } from '../workers.js';
 import type { RefusedStats } from './refusals.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -46,6 +49,27 @@ const RESYNC = 'resync';
 const DRAIN_POLL_MS = 10;
 /** Time left after the last close frames before stop() resolves (and the process exits). */
 const CLOSE_LINGER_MS = 100;
+/**
+ * uWS listen options (uSockets' LIBUS_LISTEN_*). By default uWS sets
+ * SO_REUSEPORT, so a second tickwire of the same user on the same port would
+ * start and silently take half of the new connections: with --workers 1 the
+ * port is taken exclusively (the second start fails with listen_failed,
+ * EADDRINUSE); the processes of --workers N share it on purpose (workers.ts).
+ */
+const LISTEN_SHARED = 0;
+const LISTEN_EXCLUSIVE = 1;
+/**
+ * `listen(host, port, options, cb)`: in both binaries (uWS 20.30 on Node 20,
+ * v20.69 on Node 22/24) and the JS emulation, but not in the typings.
+ */
+interface ListensWithOptions {
+  listen(
+    host: string,
+    port: number,
+    options: number,
+    cb: (token: us_listen_socket | false) => void,
+  ): unknown;
+}
 
 /** Per-second rates over the last stats interval. */
 export interface Rates {
@@ -116,6 +140,8 @@ export class TickwireServer implements ServerCore {
   readonly #startedAt = Date.now();
   #listenSocket: us_listen_socket | undefined;
   #port = 0;
+  /** The plain health listener (--health-port), from start() until stop() ends. */
+  #health: HealthListener | undefined;
   #stopping = false;
   #demo: DemoFeed | undefined;
   #sweep: NodeJS.Timeout | undefined;
@@ -129,9 +155,9 @@ export class TickwireServer implements ServerCore {
   constructor(config: Config) {
     if (!uwsNative && !config.allowUwsFallback) {
       throw new UwsFallbackError(
-        'uWebSockets.js did not load its native binary and fell back to a slow JS emulation. ' +
-          'Reinstall dependencies on a supported platform (Linux x64/arm64, glibc >= 2.27, Node 20), ' +
-          'unset UWS_USE_FALLBACK, or pass --allow-uws-fallback to run slowly anyway.',
+        'UWS_USE_FALLBACK is set, so uWebSockets.js loaded its JS emulation instead of the native binary, ' +
+          'and the emulation cannot serve /feed or /stream. Unset UWS_USE_FALLBACK, or pass ' +
+          '--allow-uws-fallback to start in HTTP-only diagnostic mode (/readyz answers 503).',
       );
     }
     this.config = config;
@@ -161,6 +187,9 @@ export class TickwireServer implements ServerCore {
       connections: () => this.connections,
       symbols: () => this.pipeline.symbols.size,
       latency: () => this.pipeline.latency.summary(),
+      latencyHistogram: () => this.pipeline.latency.histogram.snapshot(),
+      ready: () => this.ready,
+      deliveries: () => this.publisher.deliveries,
       refused: () => this.admission.refused,
       ...(this.bus === undefined ? {} : { bus: () => this.bus!.stats() }),
       handlerErrors: () => this.guard.counts(),
@@ -238,12 +267,52 @@ export class TickwireServer implements ServerCore {
     );
   }
 
-  /** Listens on config.host:config.port; resolves with the real port. */
-  start(): Promise<number> {
+  /** The port of the health listener (--health-port) while it listens, else undefined. */
+  get healthPort(): number | undefined {
+    return this.#health?.port;
+  }
+
+  /**
+   * Listens on config.host:config.port, and first on config.healthPort when
+   * set (health-listener.ts); resolves with the real port. Rejects with
+   * listen_failed when either cannot listen, leaving neither open. Only the
+   * first process of --workers N serves the health port (node:http cannot
+   * share a port on Node 20), so its /readyz is that process's readiness.
+   */
+  async start(): Promise<number> {
+    const { host, healthPort } = this.config;
+    if (healthPort !== undefined && workerIndex() === 0) {
+      const health = new HealthListener({ ready: () => this.ready });
+      try {
+        await health.listen(host, healthPort);
+      } catch {
+        const cause = await listenFailureCause(host, healthPort);
+        throw new ListenError(
+          `could not listen on ${host}:${healthPort} (--health-port): ${cause}`,
+        );
+      }
+      this.#health = health;
+    }
+    try {
+      return await this.#listen();
+    } catch (err) {
+      await this.#health?.close();
+      this.#health = undefined;
+      throw err;
+    }
+  }
+
+  #listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#app.listen(this.config.host, this.config.port, (token: us_listen_socket | false) => {
+      const options = this.config.workers > 1 ? LISTEN_SHARED : LISTEN_EXCLUSIVE;
+      const app = this.#app as unknown as ListensWithOptions;
+      app.listen(this.config.host, this.config.port, options, (token) => {
         if (token === false) {
-          reject(new ListenError(`could not listen on ${this.config.host}:${this.config.port}`));
+          // uWS gives no cause: listen-failure.ts finds the errno (never rejects).
+          const { host, port } = this.config;
+          void listenFailureCause(host, port).then((cause) =>
+            reject(new ListenError(`could not listen on ${host}:${port}: ${cause}`)),
+          );
           return;
         }
         this.#listenSocket = token;
@@ -280,7 +349,9 @@ export class TickwireServer implements ServerCore {
    *    kernel (`getBufferedAmount()` 0), or the timeout comes near;
    * 4. subscribers and stats listeners closed with 1001 `going_away`, after
    *    their data; then a short linger so the close handshakes get through
-   *    before the process exits.
+   *    before the process exits;
+   * 5. the health listener (--health-port), which answered /readyz 503 all
+   *    along, closes.
    */
   async stop(timeoutMs = this.config.drainTimeoutS * 1000): Promise<void> {
     if (this.#stopping) return;
@@ -321,6 +392,10 @@ export class TickwireServer implements ServerCore {
       if (!ws.getUserData().closed) ws.close();
     }
     await this.bus?.close();
+    // Last: the health listener answered /readyz 503 all through the drain,
+    // so load balancers that check it saw the node leave.
+    await this.#health?.close();
+    this.#health = undefined;
   }
 
   /** Whether any open socket still has bytes queued in uWS (not yet in the kernel). */

@@ -31,7 +31,12 @@ export interface RawExchange {
 export function rawExchange(
   port: number,
   request: string | Buffer,
-  opts: { readonly responses?: number; readonly deadlineMs?: number } = {},
+  opts: {
+    readonly responses?: number;
+    readonly deadlineMs?: number;
+    /** The first `heads` responses answer HEAD requests: they have no body, whatever their Content-Length. */
+    readonly heads?: number;
+  } = {},
 ): Promise<RawExchange> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -42,14 +47,17 @@ export function rawExchange(
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      const { responses, rest } = parseResponses(data);
+      const { responses, rest } = parseResponses(data, opts.heads);
       resolve({ responses, closedByServer, rest: rest.toString('latin1') });
     };
     const timer = setTimeout(() => finish(false), opts.deadlineMs ?? 5000);
     socket.on('connect', () => socket.write(request));
     socket.on('data', (chunk: Buffer) => {
       data = Buffer.concat([data, chunk]);
-      if (opts.responses !== undefined && parseResponses(data).responses.length >= opts.responses)
+      if (
+        opts.responses !== undefined &&
+        parseResponses(data, opts.heads).responses.length >= opts.responses
+      )
         finish(false);
     });
     socket.on('end', () => finish(true));
@@ -58,8 +66,14 @@ export function rawExchange(
   });
 }
 
-/** Complete responses at the start of `data`, and what follows them. */
-export function parseResponses(data: Buffer): { responses: RawResponse[]; rest: Buffer } {
+/**
+ * Complete responses at the start of `data`, and what follows them. The
+ * first `heads` responses are read as answers to HEAD: header block only.
+ */
+export function parseResponses(
+  data: Buffer,
+  heads = 0,
+): { responses: RawResponse[]; rest: Buffer } {
   const responses: RawResponse[] = [];
   let at = 0;
   for (;;) {
@@ -75,7 +89,7 @@ export function parseResponses(data: Buffer): { responses: RawResponse[]; rest: 
       const value = line.slice(colon + 1).trim();
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
     }
-    const length = Number(headers['content-length'] ?? 0);
+    const length = responses.length < heads ? 0 : Number(headers['content-length'] ?? 0);
     const bodyStart = headEnd + 4;
     if (data.length < bodyStart + length) break;
     responses.push({

@@ -196,8 +196,8 @@ describe('other paths', () => {
     ['POST', '/stats'],
     ['PUT', '/metrics'],
     ['DELETE', '/'],
-    ['HEAD', '/healthz'],
-  ])('%s %s: 404 (only GET is served)', async (method, path) => {
+    ['PATCH', '/healthz'],
+  ])('%s %s: 404 (only GET and HEAD are served)', async (method, path) => {
     expect((await httpGet(ts.httpUrl(path), method)).status).toBe(404);
   });
 

@@ -55,7 +55,6 @@ describe('conflicting framing headers on an HTTP route', () => {
     ['Transfer-Encoding other than chunked', 'Transfer-Encoding: gzip\r\n'],
     ['Transfer-Encoding twice', 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n'],
     ['a Content-Length that is not a number', 'Content-Length: 0x10\r\n'],
-    ['two Host headers', 'Host: y\r\n'],
   ];
   test.each(cases)('%s: 400, closed, the pipelined request never answered', async (_, headers) => {
     const body = headers.includes('Transfer-Encoding: chunked') ? '0\r\n\r\n' : '';
@@ -64,6 +63,22 @@ describe('conflicting framing headers on an HTTP route', () => {
       `GET /stats HTTP/1.1\r\nHost: x\r\n${headers}\r\n${body}${SMUGGLED}`,
     );
     expectRefused(x);
+  });
+
+  test('two Host headers: 400, closed, the pipelined request never answered', async () => {
+    const x = await rawExchange(
+      ts.port,
+      `GET /stats HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n${SMUGGLED}`,
+    );
+    if (Number(process.versions.modules) < 127) {
+      expectRefused(x);
+      return;
+    }
+    // uWS v20.69 (Node 22/24) refuses it itself, before any route, with an HTML body that has no
+    // Content-Length (so it is left in `rest`), then closes: no second response.
+    expect(x.responses.map((r) => r.status)).toEqual([400]);
+    expect(x.closedByServer).toBe(true);
+    expect(x.rest).not.toContain('HTTP/1.1');
   });
 
   test('Content-Length with Transfer-Encoding: chunked: nothing is answered with 200', async () => {
