@@ -1,0 +1,16 @@
+/*
+ * Self-tests driven from outside (test/bench/loadgen-*.test.ts): they feed
+ * bytes from stdin through the very functions a run uses and print what they
+ * found, so the tests check the real C code.
+ *   selftest frames [--splits all|none|step:N]  server frames (optionally after
+ *       the HTTP 101 response) -> one JSON line per map found, then a summary of
+ *       re-running with the input split at every offset and in small chunks.
+ *   selftest hist        integers (µs) -> percentiles
+ *   selftest feed ...    the feed's frames, as hex, for given ticks
+ */
+#ifndef SELFTEST_H
+#define SELFTEST_H
+
+int selftest_main(int argc, char **argv);
+
+#endif
