@@ -125,6 +125,10 @@ as_user() {
   node | 1000 | 1000:1000)
     if ((EUID == 0)) && command -v setpriv >/dev/null; then
       AS_USER=(setpriv --reuid=1000 --regid=1000 --clear-groups --)
+      # The image's user must be able to run the node on PATH (a mode-700 parent folder, such
+      # as one made by mktemp -d, stops it before the server writes a line).
+      "${AS_USER[@]}" "$(command -v node)" --version >/dev/null 2>&1 ||
+        fail "uid 1000 cannot run $(command -v node): make its folders world-readable (chmod 755)"
     else
       AS_USER=()
       echo "   (USER $IMAGE_USER: not root or no setpriv, running as $(id -un))"
