@@ -442,6 +442,8 @@ export function parseCommandLine(
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  // --help prints the options whatever else is given: no file is read, nothing else is checked.
+  if (values.help === true) return { help: true, config: buildConfig({}, {}) };
   const path = typeof values.config === 'string' ? values.config : env[CONFIG_ENV];
   const file = path === undefined ? undefined : readConfigFile(path, OPTIONS);
   const raw: Record<string, unknown> = {};
@@ -457,7 +459,15 @@ export function parseCommandLine(
     }
   }
   if (file !== undefined) checkFileValues(file);
-  return { help: values.help === true, config: buildConfig(raw, where) };
+  return { help: false, config: buildConfig(raw, where) };
+}
+
+/**
+ * The value for an error message, unless it holds credentials (any `@`: a password may itself
+ * hold `@`, `/` or `,`, so no partial redaction is safe).
+ */
+export function redactNatsUrls(v: string): string {
+  return v.includes('@') ? '(not shown: it holds user information)' : JSON.stringify(v);
 }
 
 /** Validates every value of the file, also those a flag or the environment overrides. */
@@ -545,7 +555,7 @@ export function parseOption(o: OptionSpec, v: unknown, where: string): unknown {
       if (!/^(nats|tls):\/\/[^\s/]+(:\d+)?\/?$/.test(url.trim()))
         throw new ConfigError(
           // Credentials in a URL (nats://user:pass@host) are never echoed.
-          `${where} must be nats://HOST:PORT (comma-separated), got ${JSON.stringify(v.replace(/\/\/[^@/\s]*@/g, '//***@'))}`,
+          `${where} must be nats://HOST:PORT (comma-separated), got ${redactNatsUrls(v)}`,
         );
     }
   }

@@ -47,6 +47,9 @@ export class LatencyHistogram {
 
   /** Adds `n` samples of the same value (µs). */
   recordMany(us: number, n: number): void {
+    // Below zero (with --nats the stamp comes from another process's clock) or NaN counts as 0:
+    // _sum is a counter, and a step down would read as a reset to Prometheus.
+    if (!(us > 0)) us = 0;
     const bounds = this.#bounds;
     const last = bounds.length;
     // Linear from the bottom: most samples fall in the first few buckets.

@@ -44,6 +44,17 @@ describe('LatencyHistogram', () => {
     expect(s.sumUs).toBe(0);
   });
 
+  test('a negative or NaN sample (another clock, with --nats) counts as 0: the sum never goes down', () => {
+    const h = new LatencyHistogram();
+    h.recordMany(40, 2);
+    h.recordMany(-500, 3);
+    h.record(Number.NaN);
+    const s = h.snapshot();
+    expect(s.sumUs).toBe(80);
+    expect(s.cumulative[0]).toBe(4); // the ≤ 10 µs bucket
+    expect(s.cumulative.at(-1)).toBe(6);
+  });
+
   test('bounds that do not increase are refused', () => {
     expect(() => new LatencyHistogram([10, 10])).toThrow(RangeError);
   });
