@@ -21,7 +21,9 @@ export { ensureLoadgen, hasCompiler };
  * (then it is killed).
  */
 export function execLoadgen(args, { input, timeoutMs = 60_000 } = {}) {
-  const bin = ensureLoadgen();
+  // TICKWIRE_LOADGEN_BIN: run a binary built elsewhere (a frozen build while
+  // the sources change under you), instead of building bench/loadgen/src.
+  const bin = process.env.TICKWIRE_LOADGEN_BIN || ensureLoadgen();
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args.map(String), { stdio: ['pipe', 'pipe', 'pipe'] });
     const out = [];

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import parser from 'socket.io-msgpack-parser';
-import { parseFlags } from '../e2e/lib.mjs';
+import { parseFlags } from './lib.mjs';
 
 const flags = parseFlags(process.argv.slice(2));
 const http = createServer();

@@ -4,7 +4,7 @@
  * Usage: node bench/peers/uws-raw.mjs --port 0
  */
 import { uws as uWS } from '../../dist/src/server/uws.js';
-import { parseFlags } from '../e2e/lib.mjs';
+import { parseFlags } from './lib.mjs';
 
 // The server's own loader (built by `npm run build`): the native binary for this Node, checked.
 const flags = parseFlags(process.argv.slice(2));

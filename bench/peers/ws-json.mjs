@@ -5,7 +5,7 @@
  * Usage: node bench/peers/ws-json.mjs --port 0
  */
 import { WebSocketServer } from 'ws';
-import { parseFlags } from '../e2e/lib.mjs';
+import { parseFlags } from './lib.mjs';
 
 const flags = parseFlags(process.argv.slice(2));
 const wss = new WebSocketServer({

@@ -5,7 +5,7 @@
  * Usage: node bench/peers/ws-msgpack.mjs --port 0
  */
 import { WebSocketServer } from 'ws';
-import { packr, parseFlags, unpackr } from '../e2e/lib.mjs';
+import { packr, parseFlags, unpackr } from './lib.mjs';
 
 const flags = parseFlags(process.argv.slice(2));
 const wss = new WebSocketServer({

@@ -7,33 +7,12 @@
  */
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { canBuild, execLoadgen } from './loadgen.js';
+import { canBuild, execLoadgen, unframe } from './loadgen.js';
 
 const ok = canBuild();
 const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number' });
 const T0 = 1_765_000_000_000_000;
 const STEP = 250;
-
-/** Unwraps one masked client frame: opcode and payload. */
-function unframe(hex: string): { opcode: number; payload: Buffer } {
-  const f = Buffer.from(hex, 'hex');
-  expect(f[0]! & 0x80).toBe(0x80); // FIN
-  expect(f[1]! & 0x80).toBe(0x80); // masked
-  let len = f[1]! & 0x7f;
-  let at = 2;
-  if (len === 126) {
-    len = f.readUInt16BE(2);
-    at = 4;
-  } else if (len === 127) {
-    len = Number(f.readBigUInt64BE(2));
-    at = 10;
-  }
-  const mask = f.subarray(at, at + 4);
-  const payload = Buffer.from(f.subarray(at + 4));
-  expect(payload.length).toBe(len);
-  for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i & 3]!;
-  return { opcode: f[0]! & 0x0f, payload };
-}
 
 async function frames(batch: number, symbols: number, format: string, count: number) {
   const r = await execLoadgen(

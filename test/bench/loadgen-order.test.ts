@@ -7,24 +7,18 @@
  * --sample 0 nothing is walked: updates are counted from the array headers.
  */
 import { Packr } from 'msgpackr';
-import { type AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canBuild, runLoadgen } from './loadgen.js';
+import { canBuild, listenOnce, standInPeer } from './loadgen.js';
 
 const ok = canBuild();
 const packr = new Packr({ useRecords: false });
 const T = Date.now() * 1000;
 
 describe.skipIf(!ok)('loadgen order check', () => {
-  let wss: WebSocketServer;
-  let port = 0;
+  let peer: Awaited<ReturnType<typeof standInPeer>>;
   beforeAll(async () => {
-    wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-    await new Promise((resolve) => wss.once('listening', resolve));
-    port = (wss.address() as AddressInfo).port;
     // Like bench/peers/ws-msgpack.mjs: `ready`, then MessagePack updates with the feed's `k`.
-    wss.on('connection', (ws) => {
+    peer = await standInPeer((ws) => {
       ws.send('ready');
       ws.send(packr.pack({ s: 'S0', k: 1, t: T }));
       ws.send(
@@ -42,29 +36,9 @@ describe.skipIf(!ok)('loadgen order check', () => {
       ws.close(1000); // ends the run: the loader stops when every subscriber has closed
     });
   });
-  afterAll(async () => {
-    for (const c of wss.clients) c.terminate();
-    await new Promise((resolve) => wss.close(resolve));
-  });
+  afterAll(() => peer.close());
 
-  const listen = (extra: (string | number)[]) =>
-    runLoadgen(
-      [
-        'run',
-        '--port',
-        port,
-        '--peer',
-        'ws-msgpack',
-        '--subs',
-        1,
-        '--symbols',
-        2,
-        '--duration',
-        0.3,
-        ...extra,
-      ],
-      { timeoutMs: 10_000 },
-    );
+  const listen = (extra: (string | number)[]) => listenOnce(peer.port, extra);
 
   it('counts gaps and steps back per symbol and marks the run incomplete', async () => {
     const r = await listen([]);

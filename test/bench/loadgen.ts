@@ -3,6 +3,9 @@
  * whether a C compiler is there (the tests skip, with a notice, when not),
  * server-side WebSocket frames and MessagePack encoded at chosen widths.
  */
+import { type AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
 // @ts-expect-error -- plain ESM module of the benchmark, no type declarations
 import * as loadgen from '../../bench/loadgen/index.mjs';
 
@@ -158,4 +161,68 @@ function header(n: number, fix: number, h16: number, h32: number, width: 'fix' |
   if (width === 16) h.writeUInt16BE(n, 1);
   else h.writeUInt32BE(n, 1);
   return h;
+}
+
+/** Unwraps one masked client frame: opcode and payload. */
+export function unframe(hex: string): { opcode: number; payload: Buffer } {
+  const f = Buffer.from(hex, 'hex');
+  expect(f[0]! & 0x80).toBe(0x80); // FIN
+  expect(f[1]! & 0x80).toBe(0x80); // masked
+  let len = f[1]! & 0x7f;
+  let at = 2;
+  if (len === 126) {
+    len = f.readUInt16BE(2);
+    at = 4;
+  } else if (len === 127) {
+    len = Number(f.readBigUInt64BE(2));
+    at = 10;
+  }
+  const mask = f.subarray(at, at + 4);
+  const payload = Buffer.from(f.subarray(at + 4));
+  expect(payload.length).toBe(len);
+  for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i & 3]!;
+  return { opcode: f[0]! & 0x0f, payload };
+}
+
+/**
+ * A stand-in peer: a `ws` server on an ephemeral port that plays
+ * `onConnection` to each subscriber (crafted frames, then a close).
+ */
+export async function standInPeer(
+  onConnection: (ws: WebSocket) => void,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  wss.on('connection', onConnection);
+  return {
+    port: (wss.address() as AddressInfo).port,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    },
+  };
+}
+
+/** One ws-msgpack subscriber on 2 symbols listening to a stand-in peer for 0.3 s. */
+export function listenOnce(
+  port: number,
+  extra: (string | number)[],
+): Promise<Record<string, unknown>> {
+  return runLoadgen(
+    [
+      'run',
+      '--port',
+      port,
+      '--peer',
+      'ws-msgpack',
+      '--subs',
+      1,
+      '--symbols',
+      2,
+      '--duration',
+      0.3,
+      ...extra,
+    ],
+    { timeoutMs: 10_000 },
+  );
 }

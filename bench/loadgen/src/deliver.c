@@ -3,6 +3,7 @@
 #include "feed.h"
 #include "jscan.h"
 #include "mpwalk.h"
+#include "socketio.h"
 
 deliver_state run_dlv;
 
@@ -48,10 +49,33 @@ static void on_feed_reply(void *ctx, const tick_fields *f) {
   if ((f->has & HAS_OP) && bytes_eq(f->op, f->oplen, "error")) run_dlv.n->feed_errors++;
 }
 
+/* Socket.IO: every message goes through the Engine.IO / Socket.IO client
+ * (handshake, pongs); "ticks" events are walked like a ws-msgpack frame. */
+static void deliver_sio(conn *c, ws_conn *w, int op, const uint8_t *p, size_t len) {
+  run_counts *n = run_dlv.n;
+  int sub = c->kind == K_SUB;
+  if (sub) n->frames++, n->payload_bytes += len;
+  /* Sampled subscribers walk every tick (order, latency); so does anyone not
+   * ready yet, for before_ready. The others count from the batch's header. */
+  int walk = sub && (c->last || !c->ready);
+  long ticks = 0;
+  int kind = sio_on_message(&c->sio, w, op, p, len, walk ? on_tick : NULL, c, &ticks);
+  c->ready = c->sio.stage == SIO_READY;
+  if (kind == SIO_TICKS && sub && !walk) c->delivered += (uint64_t)ticks, n->delivered += (uint64_t)ticks;
+  else if (kind == SIO_BAD && sub) n->parse_errors++;
+  else if (kind == SIO_CONNECT_ERROR || kind == SIO_DISCONNECT) {
+    if (sub) n->errors++;
+    else n->feed_errors++;
+  }
+}
+
 void deliver_msg(void *ctx, ws_conn *w, int op, const uint8_t *p, size_t len) {
   conn *c = ctx;
-  (void)w;
   if (op == WS_CLOSE) return;
+  if (run_dlv.cfg->peer == PEER_SOCKETIO) {
+    deliver_sio(c, w, op, p, len);
+    return;
+  }
   if (c->kind == K_FEED) {
     if (op == WS_TEXT) js_walk_frame(p, len, on_feed_reply, c);
     else mp_walk_frame(p, len, on_feed_reply, c);
@@ -66,8 +90,10 @@ void deliver_msg(void *ctx, ws_conn *w, int op, const uint8_t *p, size_t len) {
       return;
     }
     r = js_walk_frame(p, len, on_tick, c);
-  } else if (c->ready && !c->last && len > 0 && (p[0] & 0xf0) == 0x90) {
-    /* Not sampled: count the updates from the array header. */
+  } else if (c->ready && !c->last && len > 0 && ((p[0] & 0xf0) == 0x90 || p[0] == 0xdc || p[0] == 0xdd)) {
+    /* Not sampled: count the updates from the array header (fixarray, array16
+     * or array32: a batch of 16 or more is not a fixarray). A single map is
+     * walked: it may be a control message. */
     r = mp_count_frame(p, len);
     if (r > 0) c->delivered += (uint64_t)r, run_dlv.n->delivered += (uint64_t)r;
   } else

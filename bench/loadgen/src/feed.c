@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "socketio.h"
 #include "wsconn.h"
 
 #define T_WIDTH 17 /* JSON: t right-aligned in 17 characters (µs since 1970: 16 digits) */
@@ -70,7 +71,8 @@ static int put_json_tick(bytes *b, feed_frames *f, uint32_t i) {
   return puts_(b, "          }");
 }
 
-int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int json, const uint8_t mask[4]) {
+int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int format, const uint8_t mask[4]) {
+  int json = format == FEED_JSON, sio = format == FEED_SOCKETIO;
   memset(f, 0, sizeof *f);
   f->batch = batch;
   f->symbols = symbols;
@@ -91,10 +93,14 @@ int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int json,
     }
     if (batch > 1) err |= put(&b, "]", 1);
   } else {
-    if (batch > 1 && batch < 16) {
+    if (sio) { /* the EVENT's head; the peer's handler wants an array, even of one tick */
+      uint8_t head[64];
+      err |= put(&b, head, sio_event_head(head, "ticks", 1, -1));
+    }
+    if ((batch > 1 || sio) && batch < 16) {
       uint8_t a = (uint8_t)(0x90 | batch);
       err |= put(&b, &a, 1);
-    } else if (batch > 1) {
+    } else if (batch > 1 || sio) {
       uint8_t a[3] = {0xdc, (uint8_t)(batch >> 8), (uint8_t)batch};
       err |= put(&b, a, 3);
     }

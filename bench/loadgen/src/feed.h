@@ -6,11 +6,16 @@
  * and the feed's per-symbol sequence `k`. Symbols are S0..S{M-1}, zero-padded
  * to one width so every frame has the same layout; tick g of the run goes to
  * symbol g % M, so `k` of that tick is g / M + 1.
+ * Socket.IO: the same MessagePack ticks, always as an array, inside an EVENT
+ * packet {type: 2, nsp: "/", data: ["ticks", [tick, …]]}.
  */
 #ifndef FEED_H
 #define FEED_H
 
 #include "lg.h"
+
+/* Encodings of the feed's frames. */
+enum { FEED_MSGPACK = 0, FEED_JSON = 1, FEED_SOCKETIO = 2 };
 
 typedef struct {
   uint8_t *frame; /* header + masked payload */
@@ -22,7 +27,7 @@ typedef struct {
   uint32_t *sym_off, *t_off, *k_off; /* payload offsets, per tick */
 } feed_frames;
 
-int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int json, const uint8_t mask[4]);
+int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int format, const uint8_t mask[4]);
 void feed_frames_free(feed_frames *f);
 /* Patches the frame for ticks first..first+batch-1 of the run, all stamped t_us. */
 void feed_frames_fill(feed_frames *f, uint64_t first, int64_t t_us);

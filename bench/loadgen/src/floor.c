@@ -65,6 +65,10 @@ int floor_main(const floor_cfg *cfg) {
   if (buf && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
     rc = 0;
     for (uint32_t i = 0; i < cfg->warmup + cfg->count; i++) {
+      if (cfg->gap_us > 0) {
+        struct timespec gap = {.tv_sec = cfg->gap_us / 1000000, .tv_nsec = (long)(cfg->gap_us % 1000000) * 1000};
+        nanosleep(&gap, NULL);
+      }
       int64_t t0 = mono_ns();
       if (full_io(fd, buf, cfg->size, 1) < 0 || full_io(fd, buf, cfg->size, 0) < 0) {
         rc = 1;
@@ -80,7 +84,8 @@ int floor_main(const floor_cfg *cfg) {
   waitpid(child, NULL, 0);
   free(buf);
   if (rc) return fprintf(stderr, "floor: ping-pong failed\n"), 1;
-  printf("{\"mode\":\"floor\",\"size\":%u,\"cpu\":%d,\"echo_cpu\":%d,", cfg->size, cfg->cpu, cfg->echo_cpu);
+  printf("{\"mode\":\"floor\",\"size\":%u,\"gap_us\":%u,\"cpu\":%d,\"echo_cpu\":%d,", cfg->size, cfg->gap_us, cfg->cpu,
+         cfg->echo_cpu);
   report_hist("rtt_us", &h);
   printf(",\"wall_s\":%.6f}\n", wall);
   return 0;

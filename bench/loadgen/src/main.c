@@ -16,14 +16,14 @@
 #include "selftest.h"
 
 static const char *usage =
-    "usage: loadgen run   --port P [--host 127.0.0.1] [--peer tickwire|uws-raw|ws-msgpack|ws-json]\n"
+    "usage: loadgen run   --port P [--feed-port P] [--host 127.0.0.1] [--peer tickwire|uws-raw|ws-msgpack|ws-json|socketio]\n"
     "                     [--format msgpack|json] [--subs N] [--symbols M] [--sub-symbols K]\n"
     "                     [--rate TICKS_PER_S] [--batch B] [--duration S | --ticks T] [--warmup S]\n"
-    "                     [--feed-token T] [--stream-token T] [--sample K] [--read-us U] [--spin | --spin-us U]\n"
-    "                     [--drain-ms MS] [--connect-timeout-ms MS] [--connect-parallel N]\n"
-    "                     [--source-ips K] [--server-pid PID] [--cpu C]\n"
-    "       loadgen floor [--count N] [--warmup N] [--size BYTES] [--cpu C] [--echo-cpu C]\n"
-    "       loadgen selftest frames|hist|feed ...\n";
+    "                     [--feed-token T] [--stream-token T] [--sample K] [--read-us U] [--sweep-us U] [--spin | --spin-us U]\n"
+    "                     [--drain-ms MS] [--max-drain-ms MS] [--connect-timeout-ms MS] [--connect-parallel N]\n"
+    "                     [--source-ips K] [--server-pid PID]... [--cpu C]\n"
+    "       loadgen floor [--count N] [--warmup N] [--size BYTES] [--cpu C] [--echo-cpu C] [--gap-us G]\n"
+    "       loadgen selftest frames|sio|hist|feed ...\n";
 
 static int bad(const char *name, const char *v) {
   fprintf(stderr, "loadgen: bad value for %s: %s\n%s", name, v ? v : "(missing)", usage);
@@ -66,6 +66,7 @@ static int run_cmd(int argc, char **argv) {
       else if (strcmp(v, "uws-raw") == 0) c.peer = PEER_UWS_RAW;
       else if (strcmp(v, "ws-msgpack") == 0) c.peer = PEER_WS_MSGPACK;
       else if (strcmp(v, "ws-json") == 0) c.peer = PEER_WS_JSON;
+      else if (strcmp(v, "socketio") == 0) c.peer = PEER_SOCKETIO;
       else return bad(a, v);
     } else if (strcmp(a, "--format") == 0) {
       if (!v || (strcmp(v, "json") && strcmp(v, "msgpack"))) return bad(a, v);
@@ -99,12 +100,21 @@ static int run_cmd(int argc, char **argv) {
     } else if (strcmp(a, "--read-us") == 0) {
       if (num(a, v, 0, 1e6, &d)) return 2;
       c.read_us = (uint32_t)d;
+    } else if (strcmp(a, "--sweep-us") == 0) {
+      if (num(a, v, 0, 1e6, &d)) return 2;
+      c.sweep_us = (uint32_t)d;
     } else if (strcmp(a, "--spin-us") == 0) {
       if (num(a, v, 0, 1e6, &d)) return 2;
       c.spin_us = (uint32_t)d;
     } else if (strcmp(a, "--drain-ms") == 0) {
       if (num(a, v, 0, 600000, &d)) return 2;
       c.drain_ms = (uint32_t)d;
+    } else if (strcmp(a, "--feed-port") == 0) {
+      if (num(a, v, 1, 65535, &d)) return 2;
+      c.feed_port = (int)d;
+    } else if (strcmp(a, "--max-drain-ms") == 0) {
+      if (num(a, v, 0, 3600000, &d)) return 2;
+      c.max_drain_ms = (uint32_t)d;
     } else if (strcmp(a, "--connect-timeout-ms") == 0) {
       if (num(a, v, 1, 600000, &d)) return 2;
       c.connect_timeout_ms = (uint32_t)d;
@@ -113,7 +123,8 @@ static int run_cmd(int argc, char **argv) {
       c.connect_parallel = (uint32_t)d;
     } else if (strcmp(a, "--server-pid") == 0) {
       if (num(a, v, 1, 4194304, &d)) return 2;
-      c.server_pid = (int)d;
+      if (c.n_server_pids == sizeof c.server_pids / sizeof c.server_pids[0]) return bad(a, v);
+      c.server_pids[c.n_server_pids++] = (int)d;
     } else if (strcmp(a, "--source-ips") == 0) {
       if (num(a, v, 1, 254, &d)) return 2;
       c.source_ips = (uint32_t)d;
@@ -162,6 +173,9 @@ static int floor_cmd(int argc, char **argv) {
     } else if (strcmp(a, "--echo-cpu") == 0) {
       if (num(a, v, 0, 4095, &d)) return 2;
       c.echo_cpu = (int)d;
+    } else if (strcmp(a, "--gap-us") == 0) {
+      if (num(a, v, 0, 1e7, &d)) return 2;
+      c.gap_us = (uint32_t)d;
     } else {
       fprintf(stderr, "loadgen: unknown flag %s\n%s", a, usage);
       return 2;

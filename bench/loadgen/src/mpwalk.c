@@ -240,34 +240,56 @@ static int array_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *n) 
   return 0;
 }
 
-long mp_walk_frame(const uint8_t *p, size_t len, tick_fn fn, void *ctx) {
-  size_t pos = 0;
+/* The value at *pos as updates: a map, or an array whose maps are visited.
+ * whole: the value must end the input, checked before a lone map is handed
+ * to fn (so a map with trailing bytes is not reported). */
+static long walk_value(const uint8_t *p, size_t len, size_t *pos, int whole, tick_fn fn, void *ctx) {
   uint64_t n, m;
   tick_fields f;
   long maps = 0;
-  int r = array_header(p, len, &pos, &n);
+  int r = array_header(p, len, pos, &n);
   if (r < 0) return -1;
   if (r == 0) { /* a single map */
-    if (map_header(p, len, &pos, &m) != 1) return -1;
-    if (walk_map(p, len, &pos, m, &f) < 0) return -1;
-    if (pos != len) return -1;
+    if (map_header(p, len, pos, &m) != 1) return -1;
+    if (walk_map(p, len, pos, m, &f) < 0) return -1;
+    if (whole && *pos != len) return -1;
     fn(ctx, &f);
     return 1;
   }
-  if (n > len - pos) return -1;
+  if (n > len - *pos) return -1;
   for (uint64_t i = 0; i < n; i++) {
-    r = map_header(p, len, &pos, &m);
+    r = map_header(p, len, pos, &m);
     if (r < 0) return -1;
     if (r == 0) { /* not a map: not an update */
-      if (skip(p, len, &pos) < 0) return -1;
+      if (skip(p, len, pos) < 0) return -1;
       continue;
     }
-    if (walk_map(p, len, &pos, m, &f) < 0) return -1;
+    if (walk_map(p, len, pos, m, &f) < 0) return -1;
     fn(ctx, &f);
     maps++;
   }
-  return pos == len ? maps : -1;
+  return maps;
 }
+
+long mp_walk_frame(const uint8_t *p, size_t len, tick_fn fn, void *ctx) {
+  size_t pos = 0;
+  long maps = walk_value(p, len, &pos, 1, fn, ctx);
+  return maps >= 0 && pos == len ? maps : -1;
+}
+
+long mp_walk_value(const uint8_t *p, size_t len, size_t *pos, tick_fn fn, void *ctx) {
+  return walk_value(p, len, pos, 0, fn, ctx);
+}
+
+/* The building blocks, for envelopes around updates (socketio.c). Thin
+ * wrappers: inside this file the static versions stay inlinable. */
+int mp_skip(const uint8_t *p, size_t len, size_t *pos) { return skip(p, len, pos); }
+int mp_read_str(const uint8_t *p, size_t len, size_t *pos, const uint8_t **s, uint32_t *slen) {
+  return read_str(p, len, pos, s, slen);
+}
+int mp_read_int(const uint8_t *p, size_t len, size_t *pos, int64_t *out) { return read_int(p, len, pos, out); }
+int mp_map_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *n) { return map_header(p, len, pos, n); }
+int mp_array_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *n) { return array_header(p, len, pos, n); }
 
 long mp_count_frame(const uint8_t *p, size_t len) {
   size_t pos = 0;

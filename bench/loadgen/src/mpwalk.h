@@ -19,4 +19,19 @@ long mp_walk_frame(const uint8_t *p, size_t len, tick_fn fn, void *ctx);
  * -1 if the frame starts with anything else. For counting at high rates. */
 long mp_count_frame(const uint8_t *p, size_t len);
 
+/* Like mp_walk_frame for the one value at *pos (a map, or an array of maps)
+ * inside a larger message; advances *pos past it. Maps visited, or -1. */
+long mp_walk_value(const uint8_t *p, size_t len, size_t *pos, tick_fn fn, void *ctx);
+
+/* Single values at *pos, advancing it (for envelopes such as Socket.IO's).
+ * Each returns -1 on a malformed or truncated value. mp_read_str,
+ * mp_map_header and mp_array_header return 0 (nothing consumed) when the
+ * value is of another type; mp_read_int returns 0 after skipping a
+ * non-number. Otherwise 1 (mp_skip: 0 on success). */
+int mp_skip(const uint8_t *p, size_t len, size_t *pos);
+int mp_read_str(const uint8_t *p, size_t len, size_t *pos, const uint8_t **s, uint32_t *slen);
+int mp_read_int(const uint8_t *p, size_t len, size_t *pos, int64_t *out);
+int mp_map_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *n);
+int mp_array_header(const uint8_t *p, size_t len, size_t *pos, uint64_t *n);
+
 #endif

@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 static const char *peer_name(int p) {
-  static const char *names[] = {"tickwire", "uws-raw", "ws-msgpack", "ws-json"};
-  return p >= 0 && p < 4 ? names[p] : "?";
+  static const char *names[] = {"tickwire", "uws-raw", "ws-msgpack", "ws-json", "socketio"};
+  return p >= 0 && p < (int)(sizeof names / sizeof *names) ? names[p] : "?";
 }
 
 void report_hist(const char *name, const hist *h) {

@@ -51,7 +51,7 @@ static void set_failure(const char *msg) {
 }
 
 static void watch(conn *c, int add) {
-  struct epoll_event ev = {.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0u), .data.ptr = c};
+  struct epoll_event ev = {.events = (c->swept ? 0u : EPOLLIN) | (c->want_out ? EPOLLOUT : 0u), .data.ptr = c};
   if (epoll_ctl(ep, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->ws.fd, &ev) < 0) set_failure("epoll_ctl failed");
 }
 
@@ -76,6 +76,8 @@ static void drop(conn *c) {
     N.feed_closed = 1;
 }
 
+static void read_conn(conn *c);
+
 static void on_event(conn *c, uint32_t ev) {
   if (c->gone) return;
   if (!c->connected) {
@@ -84,7 +86,8 @@ static void on_event(conn *c, uint32_t ev) {
     getsockopt(c->ws.fd, SOL_SOCKET, SO_ERROR, &err, &l);
     if (err || (ev & (EPOLLERR | EPOLLHUP))) {
       char m[128];
-      snprintf(m, sizeof m, "connect to %s:%d failed: %s", C->host, C->port, strerror(err ? err : ECONNREFUSED));
+      snprintf(m, sizeof m, "connect to %s:%d failed: %s", C->host, c->kind == K_FEED && C->feed_port > 0 ? C->feed_port : C->port,
+               strerror(err ? err : ECONNREFUSED));
       set_failure(m);
       drop(c);
       return;
@@ -93,7 +96,8 @@ static void on_event(conn *c, uint32_t ev) {
     c->connected = 1;
     const char *path;
     char *owned = NULL;
-    if (c->kind == K_FEED) path = "/feed";
+    if (C->peer == PEER_SOCKETIO) path = SIO_PATH; /* the feed too: one Socket.IO server */
+    else if (c->kind == K_FEED) path = "/feed";
     else if (C->peer != PEER_TICKWIRE) path = "/stream";
     else {
       size_t cap = 64 + (size_t)C->sub_symbols * (width + 2);
@@ -109,7 +113,7 @@ static void on_event(conn *c, uint32_t ev) {
       path = owned;
     }
     const char *auth = c->kind == K_FEED ? (C->peer == PEER_TICKWIRE ? C->feed_token : NULL) : C->stream_token;
-    if (ws_request(&c->ws, C->host, C->port, path, auth) < 0) set_failure("could not send the upgrade request");
+    if (ws_request(&c->ws, C->host, c->kind == K_FEED && C->feed_port > 0 ? C->feed_port : C->port, path, auth) < 0) set_failure("could not send the upgrade request");
     free(owned);
     sync_out(c);
     return;
@@ -118,28 +122,63 @@ static void on_event(conn *c, uint32_t ev) {
     if (ws_flush(&c->ws) < 0) return drop(c);
     sync_out(c);
   }
-  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-    run_dlv.now_us = real_ns() / 1000;
-    uint64_t before = c->ws.rx_bytes;
-    int r = ws_read(&c->ws, ws_recv, &c->ws, deliver_msg, c);
-    if (c->ws.rx_bytes != before) last_rx_ns = mono_ns();
-    if (c->ws.http_status && c->ws.http_status != 101) {
-      char m[128];
-      snprintf(m, sizeof m, "%s upgrade refused: HTTP %d", c->kind == K_FEED ? "feed" : "subscriber",
-               c->ws.http_status);
-      set_failure(m);
-    }
-    if (r <= 0) return drop(c);
-    if (ws_pending(&c->ws)) sync_out(c); /* a pong was queued */
+  if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) read_conn(c);
+}
+
+/* Reads what has arrived on c and hands each message to deliver_msg. */
+static void read_conn(conn *c) {
+  run_dlv.now_us = real_ns() / 1000;
+  uint64_t before = c->ws.rx_bytes;
+  int r = ws_read(&c->ws, ws_recv, &c->ws, deliver_msg, c);
+  if (c->ws.rx_bytes != before) last_rx_ns = mono_ns();
+  if (c->ws.http_status && c->ws.http_status != 101) {
+    char m[128];
+    snprintf(m, sizeof m, "%s upgrade refused: HTTP %d", c->kind == K_FEED ? "feed" : "subscriber",
+             c->ws.http_status);
+    set_failure(m);
   }
+  if (r <= 0) return drop(c);
+  if (ws_pending(&c->ws)) sync_out(c); /* a pong was queued */
+}
+
+/*
+ * --sweep-us: the sampled subscribers (whose latency is recorded) are read as
+ * soon as data arrives; the others are read every sweep_us in one pass. A
+ * loopback recv() costs 6-8 us here whatever it carries (most of it the ACK it
+ * sends), so reading every subscriber per frame made the loader the
+ * bottleneck at 100k frames/s; the unsampled ones only need to be drained.
+ */
+static int64_t next_sweep_ns = INT64_MAX;
+
+static void start_sweeps(void) {
+  if (C->sweep_us == 0) return;
+  for (uint32_t i = 0; i < C->subs; i++) {
+    conn *c = &subs[i];
+    if (c->gone || c->last != NULL) continue;
+    c->swept = 1;
+    watch(c, 0);
+  }
+  next_sweep_ns = mono_ns() + (int64_t)C->sweep_us * 1000;
+}
+
+static void sweep(void) {
+  for (uint32_t i = 0; i < C->subs; i++) {
+    conn *c = &subs[i];
+    if (!c->swept || c->gone) continue;
+    read_conn(c);
+    feed_pump();
+  }
+  next_sweep_ns = mono_ns() + (int64_t)C->sweep_us * 1000;
 }
 
 /* Handles events until deadline_ns (CLOCK_MONOTONIC), at most ~50 ms. */
 static void wait_events(int64_t deadline_ns) {
   static struct epoll_event evs[512];
   int64_t now = mono_ns();
+  if (now >= next_sweep_ns) sweep(), now = mono_ns();
   int64_t cap = now + 50000000LL;
   if (deadline_ns > cap) deadline_ns = cap;
+  if (deadline_ns > next_sweep_ns) deadline_ns = next_sweep_ns;
   int timeout = 0;
   int64_t spin_from = deadline_ns - (int64_t)C->spin_us * 1000;
   if (C->spin_us > 0 && now >= spin_from) {
@@ -179,7 +218,8 @@ static int open_conn(conn *c) {
   if (fd < 0) return set_failure("socket() failed (raise ulimit -n?)"), -1;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)C->port)};
+  int port = c->kind == K_FEED && C->feed_port > 0 ? C->feed_port : C->port;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, C->host, &a.sin_addr) != 1)
     return close(fd), set_failure("--host must be an IPv4 address"), -1;
   if (C->source_ips > 1 && c->kind == K_SUB) {
@@ -210,6 +250,10 @@ static uint64_t expected_for(uint32_t i, uint64_t ticks) {
   return e;
 }
 
+/* The feed can send: its upgrade is done (Socket.IO: its namespace CONNECT
+ * was answered; an EVENT sent before that is dropped by the server). */
+static int feed_open(void) { return C->peer == PEER_SOCKETIO ? feed.ready : feed.ws.state == WS_OPEN; }
+
 static int connect_all(void) {
   uint32_t started = 0, ready = 0;
   int64_t deadline = mono_ns() + (int64_t)C->connect_timeout_ms * 1000000LL;
@@ -227,7 +271,7 @@ static int connect_all(void) {
   if (failure[0]) return -1;
   if (C->rate <= 0) return 0;
   if (open_conn(&feed) < 0) return -1;
-  while (feed.ws.state != WS_OPEN && !failure[0] && !feed.gone) {
+  while (!feed_open() && !failure[0] && !feed.gone) {
     wait_events(mono_ns() + 5000000LL);
     if (mono_ns() > deadline) return set_failure("feed not open before --connect-timeout-ms"), -1;
   }
@@ -258,6 +302,18 @@ static void feed_pump(void) {
   if (F.next >= F.frames) F.active = 0;
 }
 
+/* Summed CPU seconds of the --server-pid processes, or -1 (none, or one is gone). */
+static double servers_cpu_s(const run_cfg *cfg) {
+  if (cfg->n_server_pids == 0) return -1;
+  double sum = 0;
+  for (uint32_t i = 0; i < cfg->n_server_pids; i++) {
+    double s = proc_cpu_s(cfg->server_pids[i]);
+    if (s < 0) return -1;
+    sum += s;
+  }
+  return sum;
+}
+
 int run_main(const run_cfg *cfg) {
   C = cfg;
   int64_t start_ns = mono_ns();
@@ -275,27 +331,30 @@ int run_main(const run_cfg *cfg) {
   uint32_t sampled = 0;
   for (uint32_t i = 0; i < cfg->subs; i++) {
     subs[i].index = i;
-    if (cfg->sample > 0 && i % cfg->sample == 0) sampled++;
+    subs[i].sio.join = 1; /* Socket.IO subscribers join room "all" */
+    if (cfg->sample > 0 && i % cfg->sample == cfg->sample - 1) sampled++;
   }
   if ((uint64_t)sampled * cfg->symbols > (256ull << 20))
     return fprintf(stderr, "order state too large: raise --sample\n"), 1;
   uint32_t *last = calloc((size_t)sampled * cfg->symbols + 1, sizeof *last);
   if (!last) return fprintf(stderr, "out of memory\n"), 1;
   for (uint32_t i = 0, s = 0; i < cfg->subs; i++)
-    if (cfg->sample > 0 && i % cfg->sample == 0) subs[i].last = last + (size_t)(s++) * cfg->symbols;
+    if (cfg->sample > 0 && i % cfg->sample == cfg->sample - 1) subs[i].last = last + (size_t)(s++) * cfg->symbols;
   feed.kind = K_FEED;
 
   report r = {.cfg = cfg, .lat = &lat, .lag = &lag, .counts = &N, .server_cpu_s = -1};
   if (connect_all() == 0) {
-    if (cfg->rate > 0 && feed_frames_init(&F.ff, cfg->batch, cfg->symbols, cfg->peer == PEER_WS_JSON, feed.ws.mask) < 0)
+    int fmt = cfg->peer == PEER_WS_JSON ? FEED_JSON : cfg->peer == PEER_SOCKETIO ? FEED_SOCKETIO : FEED_MSGPACK;
+    if (cfg->rate > 0 && feed_frames_init(&F.ff, cfg->batch, cfg->symbols, fmt, feed.ws.mask) < 0)
       set_failure("could not build the feed frames");
   }
   r.connect_s = (double)(mono_ns() - start_ns) / 1e9;
   if (!failure[0]) {
     cpu_now(&r.win_user, &r.win_sys);
-    double server0 = cfg->server_pid > 0 ? proc_cpu_s(cfg->server_pid) : -1;
+    double server0 = servers_cpu_s(cfg);
     int64_t w0 = mono_ns();
     F.real_off_us = (real_ns() - mono_ns()) / 1000;
+    start_sweeps();
     uint64_t ticks = cfg->ticks ? cfg->ticks : (uint64_t)llround(cfg->rate * cfg->duration);
     F.frames = (ticks + cfg->batch - 1) / cfg->batch;
     F.t0 = w0 + 1000000LL; /* first frame due 1 ms from now */
@@ -312,9 +371,12 @@ int run_main(const run_cfg *cfg) {
       F.active = 0;
       r.feed_s = (double)(mono_ns() - F.t0) / 1e9;
       for (uint32_t i = 0; i < cfg->subs; i++) r.expected += expected_for(i, N.sent_ticks);
-      /* Drain: until every update arrived, or nothing arrived for --drain-ms. */
+      /* Drain: until every update arrived, or nothing arrived for --drain-ms,
+       * or --max-drain-ms passed (a collapsed server may trickle for minutes). */
+      int64_t drain_end = cfg->max_drain_ms > 0 ? mono_ns() + (int64_t)cfg->max_drain_ms * 1000000LL : INT64_MAX;
       while (!failure[0] && (N.delivered < r.expected || ws_pending(&feed.ws) > 0)) {
         if (mono_ns() - last_rx_ns > (int64_t)cfg->drain_ms * 1000000LL) break;
+        if (mono_ns() > drain_end) break;
         if (cfg->subs > 0 && N.closed == cfg->subs && ws_pending(&feed.ws) == 0) break;
         wait_events(mono_ns() + 10000000LL);
       }
@@ -326,7 +388,7 @@ int run_main(const run_cfg *cfg) {
     r.win_wall = (double)(mono_ns() - w0) / 1e9;
     double u, s;
     cpu_now(&u, &s);
-    double server1 = cfg->server_pid > 0 ? proc_cpu_s(cfg->server_pid) : -1;
+    double server1 = servers_cpu_s(cfg);
     r.server_cpu_s = server0 >= 0 && server1 >= 0 ? server1 - server0 : -1;
     r.win_user = u - r.win_user;
     r.win_sys = s - r.win_sys;

@@ -1,0 +1,102 @@
+/**
+ * What `npm run bench` (full) and `npm run bench:quick` measure, and for how
+ * long. Rates are ticks/s offered by the feed; deliveries/s = rate x
+ * subscribers when everyone subscribes to every symbol.
+ */
+
+/** First rate a capacity search tries, per server and frame size (ticks/s). */
+const START = {
+  1: {
+    tickwire: 4000,
+    'uws-raw': 4000,
+    'ws-msgpack': 1500,
+    'ws-json': 1000,
+    socketio: 500,
+    'tickwire-nats': 1000,
+  },
+  100: {
+    tickwire: 100_000,
+    'uws-raw': 150_000,
+    'ws-msgpack': 50_000,
+    'ws-json': 40_000,
+    socketio: 20_000,
+    'tickwire-nats': 20_000,
+  },
+};
+
+export function startRate(server, cfg) {
+  const base = (START[cfg.batch] ?? START[100])[server] ?? 1000;
+  // Fewer subscribers, more ticks for the same deliveries/s (and the reverse).
+  const scaled = (base * 100) / Math.max(1, cfg.subs);
+  return Math.max(cfg.batch, Math.round(scaled / cfg.batch) * cfg.batch);
+}
+
+const ALL = ['tickwire', 'uws-raw', 'ws-msgpack', 'ws-json', 'socketio', 'tickwire-nats'];
+const PAIR = ['tickwire', 'uws-raw'];
+
+export const FULL = {
+  name: 'full',
+  reps: 3,
+  floorCount: 20_000,
+  search: { warmS: 5, probeS: 3, tolerance: 0.15, minRate: 100, maxRate: 2_000_000 },
+  confirm: { warmS: 0, windowS: 10 },
+  overload: { warmS: 0, windowS: 10 },
+  fixed: { warmS: 5, windowS: 10 },
+  latencyPlan: { warmS: 5, windowS: 5 },
+  capacity: [
+    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: ALL },
+    { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: ALL },
+    { cfg: { subs: 100, symbols: 1000, batch: 100 }, servers: PAIR },
+    { cfg: { subs: 10, symbols: 10, batch: 100 }, servers: PAIR },
+    { cfg: { subs: 1000, symbols: 10, batch: 100 }, servers: PAIR },
+    // One subscriber: what one feed connection can push through (ingest).
+    { cfg: { subs: 1, symbols: 1000, batch: 100 }, servers: PAIR, scenario: 'ingest' },
+  ],
+  overloadOf: [
+    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: ALL },
+    { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: PAIR },
+  ],
+  cost: [
+    { cfg: { subs: 100, symbols: 10, batch: 100 }, rate: 20_000, servers: ALL },
+    { cfg: { subs: 100, symbols: 10, batch: 1 }, rate: 1000, servers: ALL },
+  ],
+  // 10k ticks/s x 100 subscribers and above is a million single-tick frames
+  // a second or more, past every server's capacity here: measured for
+  // tickwire and raw uWS only, to show what happens there.
+  latency: [
+    ...[1000, 10_000].flatMap((rate) =>
+      [10, 100].map((subs) => ({ cfg: { subs, symbols: 10, batch: 1 }, rate, servers: ALL })),
+    ),
+    ...[10, 100].map((subs) => ({
+      cfg: { subs, symbols: 10, batch: 1 },
+      rate: 50_000,
+      servers: PAIR,
+    })),
+  ],
+};
+
+export const QUICK = {
+  name: 'quick',
+  reps: 1,
+  floorCount: 5000,
+  search: { warmS: 1, probeS: 1, tolerance: 0.3, minRate: 100, maxRate: 2_000_000 },
+  confirm: { warmS: 0, windowS: 2 },
+  overload: { warmS: 0, windowS: 2, maxDrainMs: 2000 },
+  fixed: { warmS: 1, windowS: 2 },
+  latencyPlan: { warmS: 1, windowS: 2 },
+  capacity: [
+    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: ['tickwire', 'uws-raw', 'ws-json'] },
+    { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: PAIR },
+  ],
+  overloadOf: [{ cfg: { subs: 100, symbols: 10, batch: 1 }, servers: PAIR }],
+  cost: [{ cfg: { subs: 100, symbols: 10, batch: 100 }, rate: 20_000, servers: PAIR }],
+  latency: [{ cfg: { subs: 10, symbols: 10, batch: 1 }, rate: 10_000, servers: PAIR }],
+};
+
+/** The fixed load `bench:check` compares tickwire and raw uWS at. */
+export const CHECK = {
+  cfg: { subs: 100, symbols: 10, batch: 100 },
+  rate: 20_000,
+  reps: 3,
+  plan: { warmS: 3, windowS: 5 },
+};
