@@ -116,7 +116,11 @@ try {
         const s = pending[i];
         const f = found.get(s);
         const held = row.status === 'ok' && row.latency_us.p99 < P99_LIMIT_US;
-        if (held || attempt === 2 || f.loaderLimited) {
+        // A rate whose confirming windows did not hold (lost updates, p99, or
+        // the loader over 70% of its core) is stepped down, even when the
+        // search was bounded by the loader: the row must be a rate the server
+        // held with the loader under its limit.
+        if (held || attempt === 2) {
           const out = {
             ...row,
             rate: null,

@@ -75,4 +75,17 @@ describe.skipIf(!ok)('loadgen against tickwire', () => {
     });
     expect((r.latency_us as { count: number }).count).toBe(5000);
   });
+
+  it('waits for the last frame when the feed sends less often than the drain window', async () => {
+    // One tick a second: the last one leaves 1 s after the previous delivery,
+    // longer than --drain-ms; the drain's idle clock starts when the feed ends.
+    const r = await run(['--rate', 1, '--drain-ms', 800], 3);
+    expect(r).toMatchObject({
+      status: 'ok',
+      sent_ticks: 3,
+      expected: 30,
+      delivered: 30,
+      order_errors: 0,
+    });
+  });
 });

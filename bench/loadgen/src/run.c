@@ -372,7 +372,10 @@ int run_main(const run_cfg *cfg) {
       r.feed_s = (double)(mono_ns() - F.t0) / 1e9;
       for (uint32_t i = 0; i < cfg->subs; i++) r.expected += expected_for(i, N.sent_ticks);
       /* Drain: until every update arrived, or nothing arrived for --drain-ms,
-       * or --max-drain-ms passed (a collapsed server may trickle for minutes). */
+       * or --max-drain-ms passed (a collapsed server may trickle for minutes).
+       * The idle clock starts no earlier than the last send: at a low rate
+       * the previous delivery may be older than --drain-ms already. */
+      if (last_rx_ns < mono_ns()) last_rx_ns = mono_ns();
       int64_t drain_end = cfg->max_drain_ms > 0 ? mono_ns() + (int64_t)cfg->max_drain_ms * 1000000LL : INT64_MAX;
       while (!failure[0] && (N.delivered < r.expected || ws_pending(&feed.ws) > 0)) {
         if (mono_ns() - last_rx_ns > (int64_t)cfg->drain_ms * 1000000LL) break;
