@@ -67,14 +67,28 @@ export function statusOf(r) {
   return 'ok';
 }
 
-/** Whether a run counts toward capacity. */
+/** Whether a run counts toward capacity (a run with no latency sample does not). */
 export function sustains(r) {
-  return statusOf(r) === 'ok' && r.latency_us.p99 < P99_LIMIT_US;
+  return statusOf(r) === 'ok' && (r.latency_us?.count ?? 0) > 0 && r.latency_us.p99 < P99_LIMIT_US;
 }
+
+/** A fixed-rate run kept up when it delivered at least this share of what was offered. */
+export const KEPT_UP = 0.95;
 
 /** A result row from one loader report (the names bench/results/*.json keeps). */
 export function toRow(server, scenario, cfg, r, rate) {
   const ns = r.server_cpu_ns_per_delivery;
+  const sampled = (r.latency_us?.count ?? 0) > 0;
+  // A cost or latency run that delivered everything, but seconds late, is
+  // not "ok": it fell behind the offered rate (the drain caught it up).
+  let status = statusOf(r);
+  if (
+    status === 'ok' &&
+    (scenario === 'cost' || scenario === 'latency') &&
+    rate > 0 &&
+    (r.deliveries_per_s ?? 0) < KEPT_UP * rate * cfg.subs
+  )
+    status = 'behind';
   return {
     server,
     scenario,
@@ -86,14 +100,14 @@ export function toRow(server, scenario, cfg, r, rate) {
     server_cpu_ns_per_delivery: typeof ns === 'number' && ns > 0 ? Math.round(ns) : null,
     loader_cpu_share: r.loader_cpu_share ?? null,
     latency_us: {
-      p50: r.latency_us?.p50 ?? null,
-      p99: r.latency_us?.p99 ?? null,
-      p999: r.latency_us?.p999 ?? null,
-      max: r.latency_us?.max ?? null,
+      p50: sampled ? r.latency_us.p50 : null,
+      p99: sampled ? r.latency_us.p99 : null,
+      p999: sampled ? r.latency_us.p999 : null,
+      max: sampled ? r.latency_us.max : null,
     },
     delivered: r.delivered ?? 0,
     expected: r.expected ?? 0,
-    status: statusOf(r),
+    status,
     ...(r.error ? { error: r.error } : {}),
     ...(r.order_errors ? { order_errors: r.order_errors } : {}),
     ...(r.closed ? { closed: r.closed } : {}),
@@ -107,18 +121,30 @@ const median = (xs) => {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
 
-const WORST = ['error', 'incomplete', 'loader-bound', 'ok'];
+/** { key: total } over rows that have it, or {} when none does. */
+const sum = (rows, key) => {
+  const having = rows.filter((r) => typeof r[key] === 'number');
+  return having.length ? { [key]: having.reduce((s, r) => s + r[key], 0) } : {};
+};
+
+const WORST = ['error', 'incomplete', 'loader-bound', 'behind', 'ok'];
 
 /**
  * Repetitions of one measurement → one row of medians. Counts are summed;
  * status is the worst of the repetitions; `reps` and `spread` (min–max of
  * deliveries/s and of ns per delivery) say how much they varied.
  */
-export function combine(rows) {
+export function combine(all) {
+  // A repetition that could not run (status error: e.g. the server still
+  // busy with the previous run's backlog) has no figures: medians leave it
+  // out; its status still counts.
+  const rows = all.some((r) => r.status !== 'error')
+    ? all.filter((r) => r.status !== 'error')
+    : all;
   const first = rows[0];
   const pick = (f) => median(rows.map(f));
   const round = (x) => (x === null ? null : Math.round(x));
-  const status = WORST.find((s) => rows.some((r) => r.status === s)) ?? 'ok';
+  const status = WORST.find((s) => all.some((r) => r.status === s)) ?? 'ok';
   const range = (f) => {
     const v = rows.map(f).filter((x) => typeof x === 'number');
     return v.length ? [Math.min(...v), Math.max(...v)] : null;
@@ -134,15 +160,17 @@ export function combine(rows) {
       p999: pick((r) => r.latency_us.p999),
       max: pick((r) => r.latency_us.max),
     },
-    delivered: rows.reduce((s, r) => s + r.delivered, 0),
-    expected: rows.reduce((s, r) => s + r.expected, 0),
+    delivered: all.reduce((s, r) => s + r.delivered, 0),
+    expected: all.reduce((s, r) => s + r.expected, 0),
     status,
-    reps: rows.length,
+    reps: all.length,
     spread: {
       deliveries_per_s: range((r) => r.deliveries_per_s),
       server_cpu_ns_per_delivery: range((r) => r.server_cpu_ns_per_delivery),
     },
-    ...(rows.find((r) => r.error) ? { error: rows.find((r) => r.error).error } : {}),
+    ...(all.find((r) => r.error) ? { error: all.find((r) => r.error).error } : {}),
+    ...sum(all, 'order_errors'),
+    ...sum(all, 'closed'),
   };
 }
 

@@ -59,6 +59,10 @@ export function renderMarkdown(doc) {
     '',
     `- Date: ${doc.date}; machine: ${doc.machine} (shared, noisy); Node ${doc.node}`,
     `- Pinning: ${doc.pinning}; every figure is the median of ${doc.reps} run(s), servers visited in turn; wall time ${doc.wall_s} s`,
+    ...(doc.reruns ?? []).map(
+      (r) =>
+        `- Re-run on ${r.date} (${r.wall_s} s, same method, back-to-back floor then p50 ${r.floor_us.p50} / p99 ${r.floor_us.p99} µs): the ${r.scenarios.join(', ')} rows below, replacing the first run's`,
+    ),
     `- Loader: bench/loadgen (C, one thread, epoll); floor = its loopback TCP round trip between the two cores, same run: p50 ${doc.floor_us.p50} µs, p99 ${doc.floor_us.p99} µs, p99.9 ${doc.floor_us.p999} µs`,
     '- Method: [bench/README.md](../README.md#method). A run is ok when every expected update arrived in order, no connection closed and the loader stayed under 70% of its core; `loader-bound` runs measured the loader and have no ratio.',
     '',
@@ -146,7 +150,9 @@ export function renderMarkdown(doc) {
             r.ticks_per_frame,
             int(r.rate),
             mps(r.deliveries_per_s),
-            ratio(r.deliveries_per_s, c?.deliveries_per_s),
+            r.status !== 'error' && r.status !== 'loader-bound' && c?.status === 'ok'
+              ? ratio(r.deliveries_per_s, c.deliveries_per_s)
+              : '–',
             int(r.server_cpu_ns_per_delivery),
             int(r.latency_us.p99),
             pct(r.loader_cpu_share),
@@ -213,7 +219,7 @@ export function renderMarkdown(doc) {
       if (paced)
         body.push(
           floorRow(
-            `**floor**, one round trip per ${int(1e6 / rate)} µs`,
+            `**floor**, ${int(1e6 / rate)} µs sleep between round trips`,
             int(rate),
             paced,
             '1.00×',

@@ -10,7 +10,7 @@
  * visit them in turn (A B C A B C ...), so a noisy minute on the host hits
  * every server rather than one.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags } from '../peers/lib.mjs';
@@ -25,6 +25,15 @@ const flags = parseFlags(process.argv.slice(2));
 const plan = flags.quick === 'true' ? QUICK : FULL;
 const only = flags.servers ? new Set(flags.servers.split(',')) : undefined;
 const reps = flags.reps ? Number(flags.reps) : plan.reps;
+/** `--scenarios latency,cost`: only those sections (overload needs capacity in the same run). */
+const sections = flags.scenarios ? new Set(flags.scenarios.split(',')) : undefined;
+const runs = (section) => sections === undefined || sections.has(section);
+const planned = {
+  capacity: runs('capacity') ? plan.capacity : [],
+  overloadOf: runs('overload') ? plan.overloadOf : [],
+  cost: runs('cost') ? plan.cost : [],
+  latency: runs('latency') ? plan.latency : [],
+};
 const log = (s) => console.log(s);
 const t0 = Date.now();
 
@@ -40,7 +49,7 @@ const wanted = (servers) =>
   );
 const allServers = [
   ...new Set(
-    [...plan.capacity, ...plan.overloadOf, ...plan.cost, ...plan.latency].flatMap((e) =>
+    [...planned.capacity, ...planned.overloadOf, ...planned.cost, ...planned.latency].flatMap((e) =>
       wanted(e.servers),
     ),
   ),
@@ -63,7 +72,7 @@ log(
   `floor (loopback round trip, cores 0↔1, back to back): p50 ${floorUs.p50} µs, p99 ${floorUs.p99} µs, p99.9 ${floorUs.p999} µs`,
 );
 const floorPaced = {};
-for (const rate of [...new Set(plan.latency.map((e) => e.rate))]) {
+for (const rate of [...new Set(planned.latency.map((e) => e.rate))]) {
   // As many round trips as the latency window has frames, at most floorCount.
   const count = Math.min(plan.floorCount, Math.round(rate * plan.latencyPlan.windowS));
   floorPaced[rate] = await floorAt(Math.round(1e6 / rate), count);
@@ -92,7 +101,7 @@ try {
   // Capacity: search each server, then confirm every found rate over long
   // windows, alternating servers; a rate that does not hold is stepped down.
   const capacityOf = new Map();
-  for (const entry of plan.capacity) {
+  for (const entry of planned.capacity) {
     const scenario = entry.scenario ?? 'capacity';
     const servers = wanted(entry.servers);
     const found = new Map();
@@ -121,17 +130,19 @@ try {
         // search was bounded by the loader: the row must be a rate the server
         // held with the loader under its limit.
         if (held || attempt === 2) {
+          // Not held after the step-downs: no capacity figure (and no overload run).
           const out = {
             ...row,
             rate: null,
-            capacity_rate: f.rate,
+            capacity_rate: held ? f.rate : null,
+            ...(held ? {} : { tried_rate: f.rate }),
             ...(f.loaderLimited ? { status: 'loader-bound' } : {}),
             ...(held ? {} : { status: row.status === 'ok' ? 'slow' : row.status }),
             probes: f.probes.length,
           };
           rows.push(out);
           say(out);
-          if (scenario === 'capacity')
+          if (scenario === 'capacity' && held)
             capacityOf.set(`${s}/${entry.cfg.subs}/${entry.cfg.symbols}/${entry.cfg.batch}`, out);
         } else {
           f.rate = Math.max(
@@ -172,7 +183,7 @@ try {
   }
 
   // Overload: twice each server's capacity.
-  for (const entry of plan.overloadOf) {
+  for (const entry of planned.overloadOf) {
     const items = wanted(entry.servers).filter((s) =>
       capacityOf.has(`${s}/${entry.cfg.subs}/${entry.cfg.symbols}/${entry.cfg.batch}`),
     );
@@ -191,8 +202,8 @@ try {
 
   // Cost and latency at fixed loads: warm each server once, then alternate.
   for (const [scenario, entries, p] of [
-    ['cost', plan.cost, plan.fixed],
-    ['latency', plan.latency, plan.latencyPlan],
+    ['cost', planned.cost, plan.fixed],
+    ['latency', planned.latency, plan.latencyPlan],
   ]) {
     for (const entry of entries) {
       const items = wanted(entry.servers);
@@ -234,6 +245,22 @@ const doc = {
 const outDir = path.join(root, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
 const base = path.resolve(outDir, flags.out ?? (plan === QUICK ? 'quick' : 'latest'));
+if (flags.merge === 'true' && sections !== undefined) {
+  // `--scenarios S --merge`: replace only those sections' rows in the
+  // existing results (floors come from this run), and say so in the file.
+  const old = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
+  const rerun = new Set(
+    [...sections].map((x) => (x === 'capacity' ? ['capacity', 'ingest'] : [x])).flat(),
+  );
+  doc.rows = [...old.rows.filter((r) => !rerun.has(r.scenario)), ...rows];
+  doc.reruns = [
+    ...(old.reruns ?? []),
+    { scenarios: [...rerun], date: doc.date, wall_s: doc.wall_s, floor_us: floorUs },
+  ];
+  doc.date = old.date;
+  doc.wall_s = old.wall_s;
+  if (!runs('latency')) doc.floor_paced_us = old.floor_paced_us;
+}
 writeFileSync(`${base}.json`, `${JSON.stringify(doc, null, 2)}\n`);
 writeFileSync(`${base}.md`, renderMarkdown(doc));
 log(`wrote ${base}.md and .json in ${doc.wall_s} s`);

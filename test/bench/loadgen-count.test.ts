@@ -11,6 +11,8 @@ import { canBuild, listenOnce, standInPeer } from './loadgen.js';
 const ok = canBuild();
 const packr = new Packr({ useRecords: false });
 const T = Date.now() * 1000;
+/** More than 65,535 elements: MessagePack array32. Its elements need not be ticks to be counted. */
+const BIG = new Array<number>(70_000).fill(0);
 const batch = (n: number) =>
   Array.from({ length: n }, (_, k) => ({ s: 'ELSEWHERE', k: k + 1, t: T }));
 
@@ -20,6 +22,8 @@ describe.skipIf(!ok)('loadgen counting from array headers', () => {
     peer = await standInPeer((ws) => {
       ws.send('ready');
       for (const n of [15, 16, 100, 1000]) ws.send(packr.pack(batch(n)));
+      ws.send(packr.pack(BIG)); // array32: counted, never walked
+
       ws.close(1000);
     });
   });
@@ -31,10 +35,10 @@ describe.skipIf(!ok)('loadgen counting from array headers', () => {
     ]);
   });
 
-  it('counts fixarray and array16 batches of an unsampled subscriber without walking them', async () => {
+  it('counts fixarray, array16 and array32 batches of an unsampled subscriber without walking them', async () => {
     const r = await listenOnce(peer.port, ['--sample', 0]);
     expect(r).toMatchObject({
-      delivered: 15 + 16 + 100 + 1000,
+      delivered: 15 + 16 + 100 + 1000 + 70_000,
       unknown_symbol: 0,
       parse_errors: 0,
       sampled: 0,

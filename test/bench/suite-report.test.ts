@@ -31,7 +31,7 @@ describe('bench/results Markdown', () => {
         server,
         'latency',
         { subs: 10, symbols: 10, batch: 1 },
-        okReport({ latency_us: { p50: 50, p99, p999: 200, max: 300 } }),
+        okReport({ latency_us: { p50: 50, p99, p999: 200, max: 300, count: 100 } }),
         rate,
       );
     const md = renderMarkdown({
@@ -51,14 +51,14 @@ describe('bench/results Markdown', () => {
       .filter((l) => l.startsWith('| '));
     expect(lines[2]).toMatch(/^\| \*\*floor\*\*, back to back \| – \| – \| 30 \| 60 \| 100 \|/);
     expect(lines[3]).toMatch(
-      /^\| \*\*floor\*\*, one round trip per 100 µs \| 10,000 \| – \| 40 \| 60 \| 90 \|/,
+      /^\| \*\*floor\*\*, 100 µs sleep between round trips \| 10,000 \| – \| 40 \| 60 \| 90 \|/,
     );
     expect(lines[4]).toMatch(
       /^\| tickwire \| 10,000 \| 10 \| 50 \| 120 \|.* 2\.00× \| 40% \| ok \|$/,
     );
     expect(lines[5]).toMatch(/^\| uws-raw .* 1\.50× \| 40% \| ok \|$/);
     expect(lines[6]).toMatch(
-      /^\| \*\*floor\*\*, one round trip per 1,000 µs \| 1,000 \| – \| 80 \| 1,200 \|/,
+      /^\| \*\*floor\*\*, 1,000 µs sleep between round trips \| 1,000 \| – \| 80 \| 1,200 \|/,
     );
     expect(lines[7]).toMatch(/^\| tickwire \| 1,000 .* 0\.75× \| 40% \| ok \|$/);
   });

@@ -16,7 +16,9 @@ describe('bench/suite rows', () => {
     expect(sustains(okReport())).toBe(true);
     expect(sustains(okReport({ status: 'incomplete' }))).toBe(false);
     expect(sustains(okReport({ loader_bound: true }))).toBe(false);
-    expect(sustains(okReport({ latency_us: { p50: 1, p99: 9999, p999: 1, max: 1 } }))).toBe(true);
+    expect(
+      sustains(okReport({ latency_us: { p50: 1, p99: 9999, p999: 1, max: 1, count: 5 } })),
+    ).toBe(true);
     expect(sustains(okReport({ latency_us: { p50: 1, p99: 10_000, p999: 1, max: 1 } }))).toBe(
       false,
     );
@@ -94,5 +96,66 @@ describe('bench/suite rows', () => {
     expect(loaderOpts(cfg, 20_000).sample).toBe(2); // 2 M updates/s: walk 1 M/s
     expect(loaderOpts(cfg, 300_000).sample).toBe(30);
     expect(loaderOpts({ ...cfg, subs: 10 }, 10_000_000).sample).toBe(10); // never none
+  });
+
+  it('marks a cost or latency run that fell behind the offered rate, even if the drain caught up', () => {
+    const kept = toRow(
+      'ws-json',
+      'latency',
+      { ...cfg, batch: 1 },
+      okReport({ deliveries_per_s: 96_000 }),
+      1000,
+    );
+    expect(kept.status).toBe('ok');
+    const behind = toRow(
+      'ws-json',
+      'latency',
+      { ...cfg, batch: 1 },
+      okReport({ deliveries_per_s: 76_000 }),
+      1000,
+    );
+    expect(behind.status).toBe('behind');
+    expect(toRow('ws-json', 'cost', cfg, okReport({ deliveries_per_s: 1e6 }), 20_000).status).toBe(
+      'behind',
+    );
+    // Overload is behind by design; capacity rows carry no rate.
+    expect(
+      toRow('ws-json', 'overload', cfg, okReport({ deliveries_per_s: 1e6 }), 20_000).status,
+    ).toBe('ok');
+  });
+
+  it('has no latency figures when nothing was sampled', () => {
+    const row = toRow(
+      'x',
+      'cost',
+      cfg,
+      okReport({ latency_us: { p50: 0, p99: 0, p999: 0, max: 0, count: 0 } }),
+      1,
+    );
+    expect(row.latency_us).toEqual({ p50: null, p99: null, p999: null, max: null });
+  });
+
+  it('leaves a repetition that could not run out of the medians, not out of the status', () => {
+    const good = [120, 140].map((ns) =>
+      toRow(
+        'tickwire',
+        'cost',
+        cfg,
+        okReport({ server_cpu_ns_per_delivery: ns, deliveries_per_s: 2e6 }),
+        20_000,
+      ),
+    );
+    const failed = toRow(
+      'tickwire',
+      'cost',
+      cfg,
+      okReport({ status: 'error', deliveries_per_s: 0, error: 'feed not open' }),
+      20_000,
+    );
+    const c = combine([...good, failed]);
+    expect(c.server_cpu_ns_per_delivery).toBe(130);
+    expect(c.deliveries_per_s).toBe(2e6);
+    expect(c.status).toBe('error');
+    expect(c.reps).toBe(3);
   });
 });

@@ -23,7 +23,7 @@ export interface Latency {
 export interface LoaderReport {
   status: 'ok' | 'incomplete' | 'error';
   loader_bound: boolean;
-  latency_us: Latency;
+  latency_us: Latency & { count?: number };
   deliveries_per_s?: number;
   server_cpu_ns_per_delivery?: number;
   loader_cpu_share?: number;
@@ -135,7 +135,7 @@ export function okReport(over: Partial<LoaderReport> = {}): LoaderReport {
   return {
     status: 'ok',
     loader_bound: false,
-    latency_us: { p50: 100, p99: 1000, p999: 2000, max: 3000 },
+    latency_us: { p50: 100, p99: 1000, p999: 2000, max: 3000, count: 1000 },
     deliveries_per_s: 1e6,
     server_cpu_ns_per_delivery: 120,
     loader_cpu_share: 0.4,

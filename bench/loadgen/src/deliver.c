@@ -38,6 +38,11 @@ static void on_tick(void *ctx, const tick_fields *f) {
     } else
       run_dlv.n->no_seq++;
   }
+  /* Latency only where it is exact: a sampled subscriber is read the moment
+   * data arrives, an unsampled one may wait for a sweep (--sweep-us) before
+   * its single-tick maps are walked. With --sample 0 nothing is sampled and
+   * every walked update counts, as before. */
+  if (!c->last && run_dlv.cfg->sample != 0) return;
   if (f->has & HAS_T) {
     if (f->t >= run_dlv.record_from_us) hist_record(run_dlv.lat, run_dlv.now_us - f->t);
   } else

@@ -295,7 +295,7 @@ long mp_count_frame(const uint8_t *p, size_t len) {
   size_t pos = 0;
   uint64_t n;
   int r = array_header(p, len, &pos, &n);
-  if (r == 1) return (long)n;
+  if (r == 1) return n <= len - pos ? (long)n : -1; /* each element is at least one byte */
   if (r == 0 && len > 0 && ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf)) return 1;
   return -1;
 }

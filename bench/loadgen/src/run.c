@@ -161,19 +161,24 @@ static void start_sweeps(void) {
   next_sweep_ns = mono_ns() + (int64_t)C->sweep_us * 1000;
 }
 
+static void poll_events(int timeout);
+
+/* Reads every swept subscriber; between every 16 it takes the sampled
+ * subscribers' pending events too, so a long sweep does not delay them. */
 static void sweep(void) {
+  uint32_t k = 0;
   for (uint32_t i = 0; i < C->subs; i++) {
     conn *c = &subs[i];
     if (!c->swept || c->gone) continue;
     read_conn(c);
     feed_pump();
+    if ((++k & 15) == 0) poll_events(0);
   }
   next_sweep_ns = mono_ns() + (int64_t)C->sweep_us * 1000;
 }
 
 /* Handles events until deadline_ns (CLOCK_MONOTONIC), at most ~50 ms. */
 static void wait_events(int64_t deadline_ns) {
-  static struct epoll_event evs[512];
   int64_t now = mono_ns();
   if (now >= next_sweep_ns) sweep(), now = mono_ns();
   int64_t cap = now + 50000000LL;
@@ -199,6 +204,12 @@ static void wait_events(int64_t deadline_ns) {
       timeout = -1;
     }
   }
+  poll_events(timeout);
+}
+
+/* One epoll_wait (timeout as epoll_wait's) and the events it returned. */
+static void poll_events(int timeout) {
+  static struct epoll_event evs[512];
   int n = epoll_wait(ep, evs, 512, timeout);
   for (int i = 0; i < n; i++) {
     conn *c = evs[i].data.ptr;
