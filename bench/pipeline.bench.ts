@@ -61,13 +61,17 @@ function runner(frameSet: Uint8Array[]): {
   run: () => void;
 } {
   const stub = new StubPublisher();
-  const pipeline = new Pipeline(stub);
+  // The server's defaults: history 100 (config.ts), updates coalesced per
+  // turn. Each frame is flushed as if it were alone in its turn (a server at
+  // low load): the turn batcher's copies are paid, none of its savings.
+  const pipeline = new Pipeline(stub, { history: 100 });
   let i = 0;
   return {
     pipeline,
     stub,
     run: () => {
       pipeline.process(frameSet[i]!, performance.now());
+      pipeline.flush();
       i = i + 1 === frameSet.length ? 0 : i + 1;
     },
   };

@@ -58,6 +58,8 @@ export interface Config {
   readonly history: number;
   /** Bytes the history of all symbols may hold; the oldest updates are evicted first. */
   readonly historyBytes: number;
+  /** When updates go out: one frame per topic per event-loop turn, or per feed frame. */
+  readonly coalesce: 'turn' | 'frame';
   /** NATS server URL(s), comma-separated; undefined: the embedded bus. */
   readonly nats: string | undefined;
   /** Replicas of the JetStream stream when tickwire creates it (NATS cluster size, up to 5). */
@@ -83,6 +85,8 @@ export interface OptionSpec {
   readonly list?: boolean;
   readonly min?: number;
   readonly max?: number;
+  /** A string option's only values. */
+  readonly oneOf?: readonly string[];
   readonly help: string;
 }
 
@@ -327,6 +331,14 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     help: 'bytes of history kept across all symbols, oldest updates evicted first (default 268435456)',
   },
   {
+    key: 'coalesce',
+    flag: 'coalesce',
+    env: 'TICKWIRE_COALESCE',
+    kind: 'string',
+    oneOf: ['turn', 'frame'],
+    help: 'turn: the updates of one event-loop turn go out as one frame per topic, so a turn costs one send per subscriber however many feed frames it read; frame: one frame per topic per feed frame, as before 0.3 (default turn)',
+  },
+  {
     key: 'nats',
     flag: 'nats',
     env: 'TICKWIRE_NATS',
@@ -405,6 +417,7 @@ export const DEFAULTS = Object.freeze({
   drainTimeoutS: 10,
   history: 100,
   historyBytes: 256 * 1024 * 1024,
+  coalesce: 'turn',
   natsReplicas: 1,
   natsRetain: 10_000,
   natsMaxBytes: 1024 * 1024 * 1024,
@@ -530,6 +543,11 @@ export function parseOption(o: OptionSpec, v: unknown, where: string): unknown {
     return n;
   }
   if (typeof v !== 'string') throw new ConfigError(`${where} must be a string`);
+  if (o.oneOf !== undefined && !o.oneOf.includes(v)) {
+    throw new ConfigError(
+      `${where} must be one of ${o.oneOf.join(', ')}, got ${JSON.stringify(v)}`,
+    );
+  }
   if (o.key === 'host' && v.trim() === '') throw new ConfigError(`${where} must not be empty`);
   // Feed and stream tokens are the operator's choice (the wire contract sets
   // no minimum, and test rigs use short ones); only an empty one is refused,

@@ -8,6 +8,7 @@
 const START = {
   1: {
     tickwire: 4000,
+    'tickwire-frame': 4000,
     'uws-raw': 4000,
     'ws-msgpack': 1500,
     'ws-json': 1000,
@@ -16,6 +17,7 @@ const START = {
   },
   100: {
     tickwire: 100_000,
+    'tickwire-frame': 100_000,
     'uws-raw': 150_000,
     'ws-msgpack': 50_000,
     'ws-json': 40_000,
@@ -33,6 +35,8 @@ export function startRate(server, cfg) {
 
 const ALL = ['tickwire', 'uws-raw', 'ws-msgpack', 'ws-json', 'socketio', 'tickwire-nats'];
 const PAIR = ['tickwire', 'uws-raw'];
+/** Issue 14's rows: tickwire coalescing per turn, per feed frame (before), raw uWS. */
+const TURN = ['tickwire', 'tickwire-frame', 'uws-raw'];
 
 export const FULL = {
   name: 'full',
@@ -44,8 +48,8 @@ export const FULL = {
   fixed: { warmS: 5, windowS: 10 },
   latencyPlan: { warmS: 5, windowS: 5 },
   capacity: [
-    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: ALL },
-    { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: ALL },
+    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: [...ALL, 'tickwire-frame'] },
+    { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: [...ALL, 'tickwire-frame'] },
     { cfg: { subs: 100, symbols: 1000, batch: 100 }, servers: PAIR },
     { cfg: { subs: 10, symbols: 10, batch: 100 }, servers: PAIR },
     { cfg: { subs: 1000, symbols: 10, batch: 100 }, servers: PAIR },
@@ -53,8 +57,8 @@ export const FULL = {
     { cfg: { subs: 1, symbols: 1000, batch: 100 }, servers: PAIR, scenario: 'ingest' },
   ],
   overloadOf: [
-    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: ALL },
-    { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: PAIR },
+    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: [...ALL, 'tickwire-frame'] },
+    { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: TURN },
   ],
   cost: [
     { cfg: { subs: 100, symbols: 10, batch: 100 }, rate: 20_000, servers: ALL },
@@ -65,12 +69,16 @@ export const FULL = {
   // tickwire and raw uWS only, to show what happens there.
   latency: [
     ...[1000, 10_000].flatMap((rate) =>
-      [10, 100].map((subs) => ({ cfg: { subs, symbols: 10, batch: 1 }, rate, servers: ALL })),
+      [10, 100].map((subs) => ({
+        cfg: { subs, symbols: 10, batch: 1 },
+        rate,
+        servers: [...ALL, 'tickwire-frame'],
+      })),
     ),
     ...[10, 100].map((subs) => ({
       cfg: { subs, symbols: 10, batch: 1 },
       rate: 50_000,
-      servers: PAIR,
+      servers: TURN,
     })),
   ],
 };
@@ -85,12 +93,12 @@ export const QUICK = {
   fixed: { warmS: 1, windowS: 2 },
   latencyPlan: { warmS: 1, windowS: 2 },
   capacity: [
-    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: ['tickwire', 'uws-raw', 'ws-json'] },
+    { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: [...TURN, 'ws-json'] },
     { cfg: { subs: 100, symbols: 10, batch: 100 }, servers: PAIR },
   ],
-  overloadOf: [{ cfg: { subs: 100, symbols: 10, batch: 1 }, servers: PAIR }],
+  overloadOf: [{ cfg: { subs: 100, symbols: 10, batch: 1 }, servers: TURN }],
   cost: [{ cfg: { subs: 100, symbols: 10, batch: 100 }, rate: 20_000, servers: PAIR }],
-  latency: [{ cfg: { subs: 10, symbols: 10, batch: 1 }, rate: 10_000, servers: PAIR }],
+  latency: [{ cfg: { subs: 10, symbols: 10, batch: 1 }, rate: 10_000, servers: TURN }],
 };
 
 /** The fixed load `bench:check` compares tickwire and raw uWS at. */

@@ -252,10 +252,18 @@ if (flags.merge === 'true' && sections !== undefined) {
   const rerun = new Set(
     [...sections].map((x) => (x === 'capacity' ? ['capacity', 'ingest'] : [x])).flat(),
   );
-  doc.rows = [...old.rows.filter((r) => !rerun.has(r.scenario)), ...rows];
+  // Rows of the servers this run measured are replaced; the others' stay.
+  const ran = new Set(allServers);
+  doc.rows = [...old.rows.filter((r) => !(rerun.has(r.scenario) && ran.has(r.server))), ...rows];
   doc.reruns = [
     ...(old.reruns ?? []),
-    { scenarios: [...rerun], date: doc.date, wall_s: doc.wall_s, floor_us: floorUs },
+    {
+      scenarios: [...rerun],
+      servers: [...ran],
+      date: doc.date,
+      wall_s: doc.wall_s,
+      floor_us: floorUs,
+    },
   ];
   doc.date = old.date;
   doc.wall_s = old.wall_s;

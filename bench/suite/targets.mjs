@@ -68,6 +68,12 @@ export const SERVERS = {
   'ws-json': { peer: 'ws-json', script: () => ['bench/peers/ws-json.mjs', '--port', '0'] },
   socketio: { peer: 'socketio', script: () => ['bench/peers/socketio.mjs', '--port', '0'] },
   'tickwire-nats': { peer: 'tickwire', script: () => tickwireArgs() },
+  // tickwire publishing per feed frame instead of per event-loop turn (the
+  // behaviour up to 0.2): the before of issue 14's pair, in the same run.
+  'tickwire-frame': {
+    peer: 'tickwire',
+    script: () => [...tickwireArgs(), '--coalesce', 'frame'],
+  },
 };
 
 function pinnedSpawn(cmd, args, opts) {
@@ -154,7 +160,7 @@ export async function startTarget(name, { nodeArgs = [], wrap = [] } = {}) {
     const child = startNode(spec.script(), { nodeArgs, wrap });
     try {
       const port = await listeningPort(child);
-      if (name === 'tickwire') await waitReady(port);
+      if (spec.peer === 'tickwire') await waitReady(port);
       return {
         name,
         peer: spec.peer,

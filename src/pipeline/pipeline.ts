@@ -11,9 +11,10 @@
  * - no `target.set(src.subarray(a, b))` per tick: subarray creates a view
  *   object (≈ 48 ns); tick bodies move with copyWithin inside the slab, the
  *   frame having been staged there with one native copy;
- * - the wildcard frame is encoded once per frame and published once; each
- *   symbol's update is published from its last-value-cache view, which is
- *   reused while the update's length stays the same;
+ * - each update is encoded once, into the slab, and stored in its symbol's
+ *   last-value cache; the turn batcher copies it (a frame's wildcard run in
+ *   one copy) and publishes one frame per topic at the end of the event-loop
+ *   turn (turn-batcher.ts), so a turn's updates cost one send per subscriber;
  * - JSON is produced only when a JSON subscriber exists for that topic.
  */
 import { Unpackr } from 'msgpackr';
@@ -31,7 +32,7 @@ import { LatencyWindow } from './latency-window.js';
 import { SlabPool } from './slab-pool.js';
 import { type SymbolEntry, SymbolTable } from './symbol-table.js';
 import { ALL_JSON_TOPIC, ALL_MSGPACK_TOPIC } from './topics.js';
-import { WildcardBatcher } from './wildcard-batcher.js';
+import { TurnBatcher } from './turn-batcher.js';
 import { BATCH_HEADER, batchCount, batchFirstN, readU32, updateTimeUs } from './update-batch.js';
 import { writeArrayHeader, writeMapHeader, writeSeqAndTime } from './update-writer.js';
 
@@ -91,7 +92,16 @@ export interface PipelineOptions {
   readonly history: number;
   /** Most bytes the history of all symbols may hold; the oldest updates go first (history-budget.ts). */
   readonly historyBytes: number;
+  /**
+   * When updates go out: `turn` (the default) holds them until the end of
+   * the event-loop turn and publishes one frame per topic (turn-batcher.ts);
+   * `frame` publishes each feed frame's updates when the frame is processed
+   * (embedded mode; a bus always coalesces per turn).
+   */
+  readonly coalesce: Coalesce;
 }
+
+export type Coalesce = 'turn' | 'frame';
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   maxSymbols: 100_000,
@@ -99,6 +109,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   slabSize: 256 * 1024,
   history: 0,
   historyBytes: 256 * 1024 * 1024,
+  coalesce: 'turn',
 });
 
 /** Plain counters, updated per frame and read at scrape time. */
@@ -115,6 +126,8 @@ export class PipelineCounters {
 const UPDATE_OVERHEAD = 24;
 // Largest array header.
 const ARRAY_HEADER = 5;
+// Frames held for one turn's latency records before the arrays grow.
+const HELD_FRAMES = 256;
 
 const JSON_DECODER = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
@@ -127,15 +140,17 @@ export class Pipeline {
   readonly scanner = new TickScanner();
   readonly slabs: SlabPool;
   readonly #publisher: Publisher;
-  /** Bus mode: the wildcard updates of one turn, published as one frame. */
-  readonly #wildcard: WildcardBatcher;
+  /** The updates of one turn, one frame per topic at its end. */
+  readonly #batcher: TurnBatcher;
+  readonly #perFrame: boolean;
+  /** Entry time and tick count of each feed frame held for the turn (latency at flush). */
+  #heldEntryMs = new Float64Array(HELD_FRAMES);
+  #heldTicks = new Int32Array(HELD_FRAMES);
+  #heldFrames = 0;
   /** Set in bus mode (NATS): numbering and publishing happen on delivery. */
   sequencer: Sequencer | undefined;
   /** Symbol entry of each valid tick of the current frame. */
   readonly #entryOf: (SymbolEntry | undefined)[];
-  /** JSON of the current frame's updates for the wildcard topic (reused). */
-  readonly #jsonAll: string[] = [];
-
   /** Ticks accepted / rejected in the last frame. */
   accepted = 0;
   rejected = 0;
@@ -163,7 +178,8 @@ export class Pipeline {
   constructor(publisher: Publisher, options: Partial<PipelineOptions> = {}) {
     const o = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
     this.#publisher = publisher;
-    this.#wildcard = new WildcardBatcher(publisher);
+    this.#batcher = new TurnBatcher(publisher, this.#recordHeld);
+    this.#perFrame = o.coalesce === 'frame';
     this.latency = new LatencyWindow(o.latencyWindow);
     this.symbols = new SymbolTable(o.maxSymbols, o.history, { historyBytes: o.historyBytes });
     this.slabs = new SlabPool(o.slabSize);
@@ -191,7 +207,7 @@ export class Pipeline {
     counters.ticksReceived += count;
 
     // Pass 1: resolve symbols, so the number of valid ticks is known before
-    // the wildcard frame's array header is written.
+    // the slab is reserved and the bus (if any) takes them.
     const entryOf = this.#entryOf;
     const fault = scanner.fault;
     let valid = 0;
@@ -231,8 +247,9 @@ export class Pipeline {
       return status;
     }
 
-    // Pass 2: write updates into one slab region (the wildcard frame).
+    // Pass 2: write updates into one slab region (the wildcard run).
     const publisher = this.#publisher;
+    const batcher = this.#batcher;
     const slabs = this.slabs;
     // The frame is staged at the end of the reservation with one native copy,
     // so each tick's body can then be moved with copyWithin (same buffer):
@@ -246,10 +263,8 @@ export class Pipeline {
     const staged = base + frameLength + count * UPDATE_OVERHEAD + ARRAY_HEADER;
     out.set(frame, staged);
     let w = base;
-    // The last update's stored view: a one-tick frame's wildcard message.
+    // The last update's stored view: a one-tick frame's wildcard update.
     let lastView: Uint8Array | undefined;
-    const asArray = valid > 1;
-    if (asArray) w = writeArrayHeader(out, w, valid);
     const rUs = perfToUs(entryMs);
     const rHi = Math.floor(rUs / 4294967296);
     // `| 0`, not `>>> 0`: the same low 32 bits (writeU32 writes either the
@@ -258,8 +273,6 @@ export class Pipeline {
     // batches: 18.6 instead of 2.6 bytes/tick in about one run in four).
     const rLo = rUs | 0;
     const wantAllJson = publisher.subscribers(ALL_JSON_TOPIC) > 0;
-    const jsonAll = this.#jsonAll;
-    jsonAll.length = 0;
     for (let i = 0; i < count; i++) {
       const e = entryOf[i];
       if (e === undefined) continue;
@@ -276,53 +289,65 @@ export class Pipeline {
       w = writeSeqAndTime(out, w, seq, rHi, rLo);
       const view = e.store(out, start, w, outView);
       lastView = view;
-      if (publisher.subscribers(e.msgpackTopic) > 0)
-        publisher.publish(e.msgpackTopic, view, true, 1);
+      if (publisher.subscribers(e.msgpackTopic) > 0) batcher.addNamed(e, view);
       const wantJson = publisher.subscribers(e.jsonTopic) > 0;
       if (wantJson || wantAllJson) {
         const json = updateToJson(view);
-        if (wantJson) publisher.publish(e.jsonTopic, json, false, 1);
-        if (wantAllJson) jsonAll.push(json);
+        if (wantJson) batcher.addNamedJson(e, json);
+        if (wantAllJson) batcher.addAllJson(json);
       }
     }
     slabs.commit(w - base);
     if (publisher.subscribers(ALL_MSGPACK_TOPIC) > 0) {
-      // A one-tick frame's wildcard message is its update, whose stored view
-      // is reused (no allocation); a batch needs one view per frame. uWS
+      // A one-tick frame's update is added from its stored view, which is
+      // reused (no allocation); a batch needs one view per frame. The batcher
       // copies either. (The pipeline benchmark reported 13 B/tick for
       // one-tick frames only while V8 inlined the stub publisher and elided
       // the view; with a real, native publish it is 63 B/tick without this.)
-      publisher.publish(
-        ALL_MSGPACK_TOPIC,
-        asArray ? out.subarray(base, w) : lastView!,
-        true,
-        valid,
-      );
-    }
-    if (wantAllJson) {
-      publisher.publish(
-        ALL_JSON_TOPIC,
-        asArray ? `[${jsonAll.join(',')}]` : jsonAll[0]!,
-        false,
-        valid,
-      );
+      batcher.addAllRun(valid === 1 ? lastView! : out.subarray(base, w), valid);
     }
     slabs.reset();
     this.accepted = valid;
     counters.ticksPublished += valid;
 
-    // The frame's ticks share one latency: one bucket update for the histogram.
-    this.latency.recordFrame(entryMs, valid);
+    // The frame's ticks share one latency, recorded when they are published.
+    this.#hold(entryMs, valid);
+    if (this.#perFrame) batcher.flush();
     return status;
   }
+
+  /** Keeps a frame's entry time until the turn's updates are published. */
+  #hold(entryMs: number, ticks: number): void {
+    const k = this.#heldFrames;
+    if (k === this.#heldEntryMs.length) {
+      const ms = new Float64Array(k * 2);
+      ms.set(this.#heldEntryMs);
+      this.#heldEntryMs = ms;
+      const n = new Int32Array(k * 2);
+      n.set(this.#heldTicks);
+      this.#heldTicks = n;
+    }
+    this.#heldEntryMs[k] = entryMs;
+    this.#heldTicks[k] = ticks;
+    this.#heldFrames = k + 1;
+    this.#batcher.hold();
+  }
+
+  /** The batcher published the turn: each held frame's ticks leave the pipeline now. */
+  readonly #recordHeld = (): void => {
+    const latency = this.latency;
+    for (let k = 0; k < this.#heldFrames; k++)
+      latency.recordFrame(this.#heldEntryMs[k]!, this.#heldTicks[k]!);
+    this.#heldFrames = 0;
+  };
 
   /**
    * Fans out a batch a bus delivered (see update-batch.ts; the bus has
    * checked it with checkBatch): consecutive, already numbered updates of
    * one symbol. Updates at or below the symbol's current sequence number
    * (redeliveries) are skipped. Each update is stored in the symbol's
-   * history and published to its topics; the new ones go to the wildcard
-   * topic as one frame. Latency is recorded from each update's `r` (the
+   * history and handed to the turn batcher, which publishes one frame per
+   * topic at the end of the turn. Latency is recorded from each update's `r` (the
    * receiving node's stamp) to now. Returns the number of updates delivered.
    * A batch that does not follow the symbol's last n (a gap, or numbering
    * that went back) is the bus's to handle before it calls this (see
@@ -334,7 +359,7 @@ export class Pipeline {
     const firstN = batchFirstN(batch);
     const wantAll = publisher.subscribers(ALL_MSGPACK_TOPIC) > 0;
     const wantAllJson = publisher.subscribers(ALL_JSON_TOPIC) > 0;
-    const wildcard = this.#wildcard;
+    const batcher = this.#batcher;
     const now = nowUs();
     let delivered = 0;
     // One DataView per batch for the word copies into the history.
@@ -347,15 +372,14 @@ export class Pipeline {
       if (n > entry.seq) {
         entry.seq = n;
         const view = entry.history.store(n, batch, r, r + len, batchView);
-        if (publisher.subscribers(entry.msgpackTopic) > 0)
-          publisher.publish(entry.msgpackTopic, view, true, 1);
+        if (publisher.subscribers(entry.msgpackTopic) > 0) batcher.addNamed(entry, view);
         const wantJson = publisher.subscribers(entry.jsonTopic) > 0;
         if (wantJson || wantAllJson) {
           const json = updateToJson(view);
-          if (wantJson) publisher.publish(entry.jsonTopic, json, false, 1);
-          if (wantAllJson) wildcard.addJson(json);
+          if (wantJson) batcher.addNamedJson(entry, json);
+          if (wantAllJson) batcher.addAllJson(json);
         }
-        if (wantAll) wildcard.add(view);
+        if (wantAll) batcher.addAll(view);
         this.latency.record(now - updateTimeUs(batch, r + len));
         delivered++;
       }
@@ -367,11 +391,13 @@ export class Pipeline {
   }
 
   /**
-   * Publishes the wildcard updates a bus delivered this turn (see
-   * WildcardBatcher); snapshot and replay call it first.
+   * Publishes the updates held for the end of this turn (turn-batcher.ts).
+   * Call it before anything that sends a snapshot, a replay or a ledger's
+   * latest values, or moves a socket between topics; snapshot and replay
+   * call it themselves.
    */
-  flushWildcard(): void {
-    this.#wildcard.flush();
+  flush(): void {
+    this.#batcher.flush();
   }
 
   /** Indices of the last frame's invalid ticks (at most 16). */
@@ -403,7 +429,7 @@ export class Pipeline {
    * cached update bytes without decoding them.
    */
   snapshot(names: readonly string[], all: boolean, json: boolean): Uint8Array | string {
-    this.#wildcard.flush();
+    this.#batcher.flush();
     const entries: SymbolEntry[] = [];
     if (all) {
       for (const e of this.symbols.entries) if (e.seq > 0) entries.push(e);
@@ -445,7 +471,7 @@ export class Pipeline {
     json: boolean,
     maxBytes = Number.POSITIVE_INFINITY,
   ): Uint8Array | string | null | undefined {
-    this.#wildcard.flush();
+    this.#batcher.flush();
     const targets = new Set<SymbolEntry>();
     if (all) for (const e of this.symbols.entries) if (e.seq > 0) targets.add(e);
     for (const name of names) {

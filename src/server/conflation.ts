@@ -260,8 +260,8 @@ export class Conflation {
    * all of them so far if "*" was live, else what the ledger says (live ones: latest first).
    */
   #releaseAll(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
-    // Bus mode: this turn's wildcard updates go out before the socket leaves "*".
-    this.#core.pipeline.flushWildcard();
+    // This turn's held updates (turn-batcher.ts) go out before the socket leaves "*".
+    this.#core.pipeline.flush();
     const wasLive = st.throttle.allMs === 0;
     data.all = false;
     st.throttle.releaseAll();
@@ -283,9 +283,9 @@ export class Conflation {
 
   #enter(ws: StreamSocket, data: StreamSocketData, buffered: number, now: number): void {
     const st = this.#stateOf(ws, data);
-    // Bus mode: wildcard updates collected this turn reach the socket
-    // before it leaves the topic (the ledger counts them as sent).
-    this.#core.pipeline.flushWildcard();
+    // Updates held for the end of this turn reach the socket before it
+    // leaves its topics (the ledger counts them as sent).
+    this.#core.pipeline.flush();
     for (const e of this.#liveEntries(data, st)) st.ledger.markSynced(e);
     this.#scratch.length = 0;
     this.#leaveTopics(ws, data);
@@ -303,6 +303,9 @@ export class Conflation {
    * queue passes conflateAt; a full pass ending below low water rejoins the topics.
    */
   #catchUp(ws: StreamSocket, data: StreamSocketData, st: DeliveryState): void {
+    // Held updates go out to the topics first: the pass below sends their
+    // latest values and may rejoin the topics, which must not get them again.
+    this.#core.pipeline.flush();
     const live = this.#liveEntries(data, st);
     const next = st.ledger.send(ws, live, st.cursor, this.#core.config.conflateAt);
     this.#scratch.length = 0;

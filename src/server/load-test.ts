@@ -209,6 +209,8 @@ export class LoadTester {
       this.#stop = undefined;
       feed.stop();
     }
+    // What the last turn held is published (and counted) before the count.
+    pipeline.flush();
     const elapsed = (performance.now() - t0) / 1000;
     const ticks = pipeline.counters.ticksPublished;
     const deliveries = fanout.publisher.deliveries - deliveries0;

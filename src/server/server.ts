@@ -169,6 +169,7 @@ export class TickwireServer implements ServerCore {
       latencyWindow: config.latencyWindow,
       history: config.history,
       historyBytes: config.historyBytes,
+      coalesce: config.coalesce,
     });
     // NATS mode: the bus numbers ticks and feeds every node's pipeline.
     if (config.nats !== undefined) {
@@ -377,8 +378,10 @@ export class TickwireServer implements ServerCore {
       const data = ws.getUserData();
       if (data.kind === 'feed' && !data.closed) ws.end(CloseCode.GoingAway, GOING_AWAY);
     }
+    // Updates held for the end of this turn go out now (turn-batcher.ts).
     // uWS writes publishes at the end of an event-loop iteration, so the
     // queues are read after at least one wait.
+    this.pipeline.flush();
     const drainUntil = deadline - CLOSE_LINGER_MS;
     do {
       await sleep(DRAIN_POLL_MS);

@@ -346,10 +346,10 @@ function subscribe(
   }
   const json = data.json;
   const named = symbols.filter((s) => s !== ALL_SYMBOLS);
-  // Bus mode: the wildcard updates collected this turn go out before
-  // `subscribed` (a "*" socket would otherwise get them between `subscribed`
-  // and the snapshot, which holds them too).
-  core.pipeline.flushWildcard();
+  // The updates held for the end of this turn (turn-batcher.ts) go out
+  // before `subscribed` (a socket already on a topic would otherwise get them
+  // between `subscribed` and the snapshot, which holds them too).
+  core.pipeline.flush();
   let sent: Uint8Array | string | null;
   const current = core.pipeline.epoch;
   if (since === undefined) {
@@ -416,9 +416,9 @@ function unsubscribe(
     if (!data.all) ws.unsubscribe(topicFor(s, format));
   }
   if (symbols.includes(ALL_SYMBOLS) && data.all) {
-    // Bus mode: this turn's wildcard updates go out before the socket leaves
-    // "*" (its named topics had them published already).
-    core.pipeline.flushWildcard();
+    // This turn's held "*" frame goes out before the socket leaves "*" (its
+    // named topics held none for it: it was not on them).
+    core.pipeline.flush();
     data.all = false;
     // Join the named topics before leaving "*".
     for (const s of data.symbols) ws.subscribe(topicFor(s, format));

@@ -15,8 +15,12 @@ const N = 5;
 const run = (port: number) =>
   runLoadgen(
     // One connection at a time: the first is closed before the second opens.
-    ['run', '--port', port, '--peer', 'ws-msgpack', '--subs', 4, '--symbols', 1]
-      .concat(['--duration', 5, '--connect-parallel', 1]),
+    ['run', '--port', port, '--peer', 'ws-msgpack', '--subs', 4, '--symbols', 1].concat([
+      '--duration',
+      5,
+      '--connect-parallel',
+      1,
+    ]),
     { timeoutMs: 15_000 },
   );
 
@@ -42,7 +46,12 @@ describe.skipIf(!ok)('loadgen: a subscriber closed during the connect phase', ()
   it('after it was ready: counted as closed, its updates delivered', async () => {
     const r = await run(readyThenClose);
     expect(r.error ?? null).toBeNull();
-    expect(r).toMatchObject({ delivered: 4 * N, closed: 4, parse_errors: 0, status: expect.not.stringMatching(/^error$/) as unknown });
+    expect(r).toMatchObject({
+      delivered: 4 * N,
+      closed: 4,
+      parse_errors: 0,
+      status: expect.not.stringMatching(/^error$/) as unknown,
+    });
   });
 
   it('before it was ready: a connect failure', async () => {

@@ -32,7 +32,7 @@ describe('demoSymbols', () => {
 describe('DemoFeed.frame', () => {
   it('builds a batch of n valid ticks that the pipeline accepts with none rejected', () => {
     const pub = new StubPublisher().subscribe(['m:*']);
-    const pipeline = new Pipeline(pub);
+    const pipeline = new Pipeline(pub, { coalesce: 'frame' });
     const feed = new DemoFeed({ symbols: 45, ticksPerSecond: 1000 }, noop);
     for (const n of [1, 7, 45, 100, 4096]) {
       const frame = feed.frame(n);
@@ -135,7 +135,7 @@ describe('DemoFeed timer', () => {
   it('feeds a pipeline end to end with nothing rejected', () => {
     vi.useFakeTimers();
     const pub = new StubPublisher().subscribe(['m:*']);
-    const pipeline = new Pipeline(pub);
+    const pipeline = new Pipeline(pub, { coalesce: 'frame' });
     const feed = new DemoFeed({ symbols: 40, ticksPerSecond: 2000 }, (frame) => {
       pipeline.process(frame, performance.now());
     });

@@ -29,7 +29,7 @@ test('an epoch the prefix cannot hold is refused', () => {
 });
 
 test('a pipeline snapshot names its epoch, and setEpoch changes it', () => {
-  const p = new Pipeline(new StubPublisher());
+  const p = new Pipeline(new StubPublisher(), { coalesce: 'frame' });
   expect(unpack(p.snapshot([], true, false) as Uint8Array)).toEqual({
     op: 'snapshot',
     epoch: p.epoch,

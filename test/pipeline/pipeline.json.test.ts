@@ -4,7 +4,7 @@ import { StubPublisher, decode, pack, type Update } from './stub-publisher.js';
 
 function setup(topics: readonly string[]) {
   const pub = new StubPublisher().subscribe(topics);
-  const pipeline = new Pipeline(pub);
+  const pipeline = new Pipeline(pub, { coalesce: 'frame' });
   const run = (value: unknown): number => pipeline.process(pack(value), performance.now());
   return { pub, pipeline, run };
 }
@@ -40,8 +40,9 @@ describe('Pipeline JSON output', () => {
       { s: 'B', p: 5 },
       { s: 'A', p: 3, note: 'é' },
     ]);
-    const a = texts(pub, 'j:A').map((t) => JSON.parse(t) as Update);
-    expect(a).toEqual(pub.decoded('m:A'));
+    const a = pub.updates('j:A') as Update[];
+    expect(texts(pub, 'j:A')).toHaveLength(1); // one frame: A's two updates as an array
+    expect(a).toEqual(pub.updates('m:A'));
     expect(a.map((u) => u.n)).toEqual([1, 2]);
     expect(Object.keys(a[1]!)).toEqual(['s', 'p', 'note', 'n', 'r']);
     expect(pub.on('j:B')).toEqual([]);

@@ -5,7 +5,7 @@ import { StubPublisher, pack, type Update } from './stub-publisher.js';
 
 function setup(options = {}) {
   const pub = new StubPublisher().subscribe(['m:*']);
-  const pipeline = new Pipeline(pub, options);
+  const pipeline = new Pipeline(pub, { coalesce: 'frame', ...options });
   const run = (value: unknown): number => pipeline.process(pack(value), performance.now());
   return { pub, pipeline, run };
 }

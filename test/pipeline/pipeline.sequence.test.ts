@@ -7,7 +7,7 @@ const SYMBOLS = ['A', 'B', 'C', 'BTC-USD'];
 
 function setup() {
   const pub = new StubPublisher().subscribe(['m:*', ...SYMBOLS.map((s) => `m:${s}`)]);
-  const pipeline = new Pipeline(pub);
+  const pipeline = new Pipeline(pub, { coalesce: 'frame' });
   const run = (value: unknown): number => pipeline.process(pack(value), performance.now());
   return { pub, pipeline, run };
 }
@@ -31,9 +31,9 @@ describe('Pipeline sequence numbers', () => {
       { s: 'B', p: 3 },
       { s: 'C', p: 1 },
     ]);
-    expect((pub.decoded('m:A') as Update[]).map((u) => u.n)).toEqual([1, 2, 3]);
-    expect((pub.decoded('m:B') as Update[]).map((u) => u.n)).toEqual([1, 2, 3]);
-    expect((pub.decoded('m:C') as Update[]).map((u) => u.n)).toEqual([1]);
+    expect((pub.updates('m:A') as Update[]).map((u) => u.n)).toEqual([1, 2, 3]);
+    expect((pub.updates('m:B') as Update[]).map((u) => u.n)).toEqual([1, 2, 3]);
+    expect((pub.updates('m:C') as Update[]).map((u) => u.n)).toEqual([1]);
     expect(wildcardUpdates(pub).map((u) => `${u.s}${u.n}`)).toEqual([
       'A1',
       'B1',
@@ -50,7 +50,7 @@ describe('Pipeline sequence numbers', () => {
     run([{ s: 'A', p: 1 }, { s: 'A' }, { s: 'A', p: 'x' }, { s: 'A', p: 2 }]);
     run({ s: 'A', p: 1, n: 5 });
     run({ s: 'A', p: 3 });
-    expect((pub.decoded('m:A') as Update[]).map((u) => u.n)).toEqual([1, 2, 3]);
+    expect((pub.updates('m:A') as Update[]).map((u) => u.n)).toEqual([1, 2, 3]);
     expect(pipeline.symbols.get('A')!.seq).toBe(3);
   });
 
@@ -65,7 +65,7 @@ describe('Pipeline sequence numbers', () => {
     ]);
     pipeline.process(truncated.subarray(0, truncated.length - 1), performance.now());
     run({ s: 'A', p: 4 });
-    expect((pub.decoded('m:A') as Update[]).map((u) => [u.p, u.n])).toEqual([
+    expect((pub.updates('m:A') as Update[]).map((u) => [u.p, u.n])).toEqual([
       [1, 1],
       [4, 2],
     ]);
@@ -104,7 +104,7 @@ describe('Pipeline sequence numbers', () => {
         }
         expect(wildcardUpdates(pub).map((u) => `${u.s}#${u.n}`)).toEqual(expected);
         for (const s of SYMBOLS) {
-          const ns = (pub.decoded(`m:${s}`) as Update[]).map((u) => u.n);
+          const ns = (pub.updates(`m:${s}`) as Update[]).map((u) => u.n);
           expect(ns).toEqual(Array.from({ length: model.get(s) ?? 0 }, (_, i) => i + 1));
           expect(pipeline.symbols.get(s)?.seq ?? 0).toBe(model.get(s) ?? 0);
         }

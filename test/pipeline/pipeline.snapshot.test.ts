@@ -10,7 +10,7 @@ interface SnapshotReply {
 
 function setup() {
   const pub = new StubPublisher().subscribe(['m:A', 'm:B', 'm:C', 'm:*']);
-  const pipeline = new Pipeline(pub);
+  const pipeline = new Pipeline(pub, { coalesce: 'frame' });
   const run = (value: unknown): number => pipeline.process(pack(value), performance.now());
   return { pub, pipeline, run };
 }
@@ -28,7 +28,7 @@ function jsonSnapshot(pipeline: Pipeline, names: string[], all = false): Snapsho
 }
 
 /** Last update published on m:SYM. */
-const lastOf = (pub: StubPublisher, s: string): Update => pub.decoded(`m:${s}`).at(-1) as Update;
+const lastOf = (pub: StubPublisher, s: string): Update => pub.updates(`m:${s}`).at(-1) as Update;
 
 describe('Pipeline.snapshot', () => {
   it('is an empty list before any tick', () => {
@@ -129,7 +129,7 @@ describe('Pipeline.snapshot', () => {
   });
 
   it('uses an array32 header for 65,536 or more ticks', () => {
-    const pipeline = new Pipeline(new StubPublisher());
+    const pipeline = new Pipeline(new StubPublisher(), { coalesce: 'frame' });
     const total = 65_540;
     for (let base = 0; base < total; base += 4096) {
       const n = Math.min(4096, total - base);

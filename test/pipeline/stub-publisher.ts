@@ -47,6 +47,17 @@ export class StubPublisher implements Publisher {
     });
   }
 
+  /**
+   * Every update published on `topic`, in order: a frame holding an array
+   * counts as its items (a binary frame is decoded, a text frame parsed).
+   */
+  updates(topic: string): unknown[] {
+    return this.on(topic).flatMap((p) => {
+      const v: unknown = typeof p.message === 'string' ? JSON.parse(p.message) : decode(p.message);
+      return Array.isArray(v) ? (v as unknown[]) : [v];
+    });
+  }
+
   clear(): void {
     this.published.length = 0;
   }

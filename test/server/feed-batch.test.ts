@@ -41,11 +41,17 @@ test('a batch of many ticks over several symbols: every tick published, n per sy
   expect(Array.isArray(frame.data)).toBe(true);
   const fromAll = frame.data as Record<string, unknown>[];
   const fromNamed = await named.updates(300);
-  for (const ups of [fromAll, fromNamed]) {
-    expect(ups).toHaveLength(300);
-    ups.forEach((u, i) => {
-      expect(u).toEqual({ ...ticks[i], n: Math.floor(i / 3) + 1, r: u.r });
-    });
+  expect(fromAll).toHaveLength(300);
+  fromAll.forEach((u, i) => {
+    expect(u).toEqual({ ...ticks[i], n: Math.floor(i / 3) + 1, r: u.r });
+  });
+  // A named subscriber gets each symbol's updates in order (one frame per
+  // symbol: the order across symbols is not part of the contract).
+  expect(fromNamed).toHaveLength(300);
+  for (const s of ['FB.A', 'FB.B', 'FB.C']) {
+    const sent = ticks.filter((t) => t.s === s);
+    const got = fromNamed.filter((u) => u.s === s);
+    expect(got).toEqual(sent.map((t, k) => ({ ...t, n: k + 1, r: got[k]!.r })));
   }
   // Every update of one frame carries the frame's receive time.
   expect(new Set(fromAll.map((u) => u.r)).size).toBe(1);
