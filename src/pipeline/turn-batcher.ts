@@ -53,7 +53,8 @@ export class TurnBatcher {
   #all = new Uint8Array(64 * 1024);
   #allLen = ARRAY_HEADER;
   #allCount = 0;
-  #allLastStart = 0;
+  /** The turn's first `*` update as handed in (published itself when it stays alone). */
+  #allFirst: Uint8Array = EMPTY;
   readonly #allJson: string[] = [];
 
   // Named topics, MessagePack: update k is #named[#start[k], #end[k]), of
@@ -69,6 +70,8 @@ export class TurnBatcher {
   #tail = new Int32Array(1024);
   #n = new Int32Array(1024);
   #bytes = new Int32Array(1024);
+  /** Per entry id: its first update of the turn as handed in (see #flushNamed). */
+  readonly #firstView: Uint8Array[] = [];
   /** Entries with MessagePack updates this turn, in first-update order. */
   readonly #dirty: SymbolEntry[] = [];
   #dirtyCount = 0;
@@ -108,7 +111,7 @@ export class TurnBatcher {
   addAll(update: Uint8Array): void {
     const len = update.length;
     this.#reserveAll(len);
-    this.#allLastStart = this.#allLen;
+    if (this.#allCount === 0) this.#allFirst = update;
     this.#all.set(update, this.#allLen);
     this.#allLen += len;
     this.#allCount++;
@@ -159,6 +162,7 @@ export class TurnBatcher {
     this.#next[k] = NONE;
     if (this.#head[id] === NONE) {
       this.#head[id] = k;
+      this.#firstView[id] = update;
       this.#n[id] = 0;
       this.#bytes[id] = 0;
       this.#dirty[this.#dirtyCount++] = entry;
@@ -216,12 +220,8 @@ export class TurnBatcher {
     const count = this.#allCount;
     const buf = this.#all;
     if (count === 1) {
-      this.#publisher.publish(
-        ALL_MSGPACK_TOPIC,
-        buf.subarray(this.#allLastStart, this.#allLen),
-        true,
-        1,
-      );
+      // The view handed in (see #flushNamed).
+      this.#publisher.publish(ALL_MSGPACK_TOPIC, this.#allFirst, true, 1);
     } else {
       const start = ARRAY_HEADER - headerLength(count);
       writeArrayHeader(buf, start, count);
@@ -230,6 +230,7 @@ export class TurnBatcher {
     }
     this.#allLen = ARRAY_HEADER;
     this.#allCount = 0;
+    this.#allFirst = EMPTY;
   }
 
   /**
@@ -258,14 +259,16 @@ export class TurnBatcher {
       const first = head[id]!;
       head[id] = NONE;
       if (n === 1) {
-        this.#publisher.publish(
-          entry.msgpackTopic,
-          buf.subarray(start[first], end[first]),
-          true,
-          1,
-        );
+        // Alone in the turn: the view handed in (the history's, reused per
+        // slot) still holds it, since nothing was stored for the entry
+        // since; publishing it allocates nothing, where a subarray of the
+        // staging buffer is a view object per topic per turn (bench:pipeline,
+        // a frame per turn: 32.9 instead of 2.6 bytes per tick in batches).
+        this.#publisher.publish(entry.msgpackTopic, this.#firstView[id]!, true, 1);
+        this.#firstView[id] = EMPTY;
         continue;
       }
+      this.#firstView[id] = EMPTY;
       const from = w;
       w = writeArrayHeader(buf, w, n);
       for (let k = first; k !== NONE; k = next[k]!) {
@@ -316,6 +319,8 @@ export class TurnBatcher {
 }
 
 function noop(): void {}
+
+const EMPTY = new Uint8Array(0);
 
 /** Array header bytes for `count` items (writeArrayHeader's choice). */
 function headerLength(count: number): number {
