@@ -55,6 +55,8 @@ export class TurnBatcher {
   #allCount = 0;
   /** The turn's first `*` update as handed in (published itself when it stays alone). */
   #allFirst: Uint8Array = EMPTY;
+  /** Where the turn's first `*` update starts in #all (its staged copy). */
+  #allFirstAt = 0;
   readonly #allJson: string[] = [];
 
   // Named topics, MessagePack: update k is #named[#start[k], #end[k]), of
@@ -111,7 +113,10 @@ export class TurnBatcher {
   addAll(update: Uint8Array): void {
     const len = update.length;
     this.#reserveAll(len);
-    if (this.#allCount === 0) this.#allFirst = update;
+    if (this.#allCount === 0) {
+      this.#allFirst = update;
+      this.#allFirstAt = this.#allLen;
+    }
     this.#all.set(update, this.#allLen);
     this.#allLen += len;
     this.#allCount++;
@@ -150,7 +155,7 @@ export class TurnBatcher {
       (this.#head[id] !== NONE && this.#bytes[id]! + len > MAX_TURN_FRAME) ||
       this.#namedLen + this.#jsonChars + len > MAX_TURN_HELD
     )
-      this.flush();
+      this.#flush(true);
     const k = this.#count;
     if (k === this.#start.length) this.#growUpdates();
     if (this.#namedLen + len > this.#named.length)
@@ -185,12 +190,26 @@ export class TurnBatcher {
     this.#schedule();
   }
 
-  /** Publishes everything held, one frame per topic. */
+  /**
+   * Publishes everything held, one frame per topic. Called between feed
+   * frames (the turn's end, a snapshot, a topic move): every view handed in
+   * is then still the latest stored update of its entry.
+   */
   flush(): void {
+    this.#flush(false);
+  }
+
+  /**
+   * `midFrame`: a bound tripped inside an `add*` call, after the pipeline
+   * stored the update being added: a view handed in earlier may then hold a
+   * newer update of its entry (the slot was reused), so single updates go
+   * out from their staged copies.
+   */
+  #flush(midFrame: boolean): void {
     if (!this.#held) return;
     this.#held = false;
     this.#jsonChars = 0;
-    if (this.#dirtyCount > 0) this.#flushNamed();
+    if (this.#dirtyCount > 0) this.#flushNamed(midFrame);
     if (this.#json.size > 0) {
       for (const [entry, list] of this.#json) {
         this.#publisher.publish(
@@ -202,7 +221,7 @@ export class TurnBatcher {
       }
       this.#json.clear();
     }
-    if (this.#allCount > 0) this.#flushAll();
+    if (this.#allCount > 0) this.#flushAll(midFrame);
     const allJson = this.#allJson;
     if (allJson.length > 0) {
       this.#publisher.publish(
@@ -216,12 +235,17 @@ export class TurnBatcher {
     this.#onFlushed();
   }
 
-  #flushAll(): void {
+  #flushAll(midFrame: boolean): void {
     const count = this.#allCount;
     const buf = this.#all;
     if (count === 1) {
-      // The view handed in (see #flushNamed).
-      this.#publisher.publish(ALL_MSGPACK_TOPIC, this.#allFirst, true, 1);
+      // The view handed in, or the staged copy mid-frame (see #flushNamed).
+      this.#publisher.publish(
+        ALL_MSGPACK_TOPIC,
+        midFrame ? buf.subarray(this.#allFirstAt, this.#allLen) : this.#allFirst,
+        true,
+        1,
+      );
     } else {
       const start = ARRAY_HEADER - headerLength(count);
       writeArrayHeader(buf, start, count);
@@ -237,7 +261,7 @@ export class TurnBatcher {
    * Each dirty entry's updates, gathered behind the staged ones in the same
    * buffer (copyWithin: no view per update) and published as one frame.
    */
-  #flushNamed(): void {
+  #flushNamed(midFrame: boolean): void {
     const head = this.#head;
     const dirty = this.#dirty;
     const staged = this.#namedLen;
@@ -259,12 +283,19 @@ export class TurnBatcher {
       const first = head[id]!;
       head[id] = NONE;
       if (n === 1) {
-        // Alone in the turn: the view handed in (the history's, reused per
-        // slot) still holds it, since nothing was stored for the entry
-        // since; publishing it allocates nothing, where a subarray of the
-        // staging buffer is a view object per topic per turn (bench:pipeline,
-        // a frame per turn: 32.9 instead of 2.6 bytes per tick in batches).
-        this.#publisher.publish(entry.msgpackTopic, this.#firstView[id]!, true, 1);
+        // Alone in the turn: between frames, the view handed in (the
+        // history's, reused per slot) still holds it, since every later
+        // store for the entry would have been added too; publishing it
+        // allocates nothing, where a subarray of the staging buffer is a view
+        // object per topic per turn (bench:pipeline, a frame per turn: 32.9
+        // instead of 2.6 bytes per tick in batches). Mid-frame the entry may
+        // just have been stored again: its staged copy then.
+        this.#publisher.publish(
+          entry.msgpackTopic,
+          midFrame ? buf.subarray(start[first], end[first]) : this.#firstView[id]!,
+          true,
+          1,
+        );
         this.#firstView[id] = EMPTY;
         continue;
       }
@@ -284,12 +315,12 @@ export class TurnBatcher {
   }
 
   #jsonHeld(chars: number): void {
-    if (this.#jsonChars + this.#namedLen + chars > MAX_TURN_HELD) this.flush();
+    if (this.#jsonChars + this.#namedLen + chars > MAX_TURN_HELD) this.#flush(true);
     this.#jsonChars += chars;
   }
 
   #reserveAll(len: number): void {
-    if (this.#allLen + len > MAX_TURN_FRAME && this.#allCount > 0) this.#flushAll();
+    if (this.#allLen + len > MAX_TURN_FRAME && this.#allCount > 0) this.#flushAll(true);
     if (this.#allLen + len > this.#all.length) this.#all = grow(this.#all, this.#allLen, len);
   }
 

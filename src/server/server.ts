@@ -229,6 +229,8 @@ export class TickwireServer implements ServerCore {
    * so a walk over the sockets is fine.
    */
   #resyncSubscribers(symbol: string): void {
+    // The updates this turn holds for them go out before they are closed.
+    this.pipeline.flush();
     for (const ws of [...this.sockets]) {
       const data = ws.getUserData();
       if (data.kind !== 'stream' || data.closed) continue;

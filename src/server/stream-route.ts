@@ -405,6 +405,10 @@ function unsubscribe(
   data: StreamSocketData,
   symbols: readonly string[],
 ): void {
+  // Updates that arrived before this request (held for the end of the
+  // turn) reach the socket before it leaves their topics, as they did when
+  // each feed frame was published at once.
+  core.pipeline.flush();
   if (data.delivery !== undefined) {
     core.conflation.unsubscribed(ws, data, symbols);
     reply(ws, { op: 'unsubscribed', symbols });
