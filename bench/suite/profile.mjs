@@ -3,7 +3,7 @@
  * under `node --cpu-prof` (and `perf record` attached to the server for the
  * measured window, where perf works), then the top self-time functions.
  *
- *   npm run profile -- cost        (also: single, latency, fanout-1000; see PROFILES)
+ *   npm run profile -- cost        (also: single, latency, ingest, fanout-1000; see PROFILES)
  *   flags: --seconds S (window, default 10), --top N (default 25), --keep (keep .prof/)
  *
  * Profiles land in .prof/<scenario>-<time>/ (git-ignored): open the
@@ -36,6 +36,11 @@ export const PROFILES = {
     cfg: { subs: 10, symbols: 10, batch: 1 },
     rate: 10_000,
     note: 'single-tick frames, 10 subscribers',
+  },
+  ingest: {
+    cfg: { subs: 1, symbols: 1000, batch: 100 },
+    rate: 1_000_000,
+    note: 'one subscriber on *, 1,000 symbols, batches of 100: ingest',
   },
   'fanout-1000': {
     cfg: { subs: 1000, symbols: 10, batch: 100 },

@@ -61,7 +61,7 @@ export function renderMarkdown(doc) {
     `- Pinning: ${doc.pinning}; every figure is the median of ${doc.reps} run(s), servers visited in turn; wall time ${doc.wall_s} s`,
     ...(doc.reruns ?? []).map(
       (r) =>
-        `- Re-run on ${r.date} (${r.wall_s} s, same method, back-to-back floor then p50 ${r.floor_us.p50} / p99 ${r.floor_us.p99} µs): the ${r.scenarios.join(', ')} rows${r.servers ? ` of ${r.servers.join(', ')}` : ''} below, replacing the first run's`,
+        `- Re-run on ${r.date} (${r.wall_s} s, same method, back-to-back floor then p50 ${r.floor_us.p50} / p99 ${r.floor_us.p99} µs): the ${r.scenarios.join(', ')} rows${r.servers ? ` of ${r.servers.join(', ')}` : ''}${r.ticks_per_frame === undefined ? '' : ` with ${r.ticks_per_frame}-tick frames`}${r.subscribers === undefined ? '' : ` at ${r.subscribers} subscribers`} below, replacing the earlier ones`,
     ),
     `- Loader: bench/loadgen (C, one thread, epoll); floor = its loopback TCP round trip between the two cores, same run: p50 ${doc.floor_us.p50} µs, p99 ${doc.floor_us.p99} µs, p99.9 ${doc.floor_us.p999} µs`,
     '- Method: [bench/README.md](../README.md#method). A run is ok when every expected update arrived in order, no connection closed and the loader stayed under 70% of its core; `loader-bound` runs measured the loader and have no ratio.',
@@ -164,7 +164,16 @@ export function renderMarkdown(doc) {
     );
   }
   if (of('cost').length) {
-    const raw = (r) => find('cost', 'uws-raw', r.subscribers, r.ticks_per_frame, r.symbols);
+    // Against raw uWS at the same load (there are rows at several rates).
+    const raw = (r) =>
+      of('cost').find(
+        (x) =>
+          x.server === 'uws-raw' &&
+          x.subscribers === r.subscribers &&
+          x.ticks_per_frame === r.ticks_per_frame &&
+          x.symbols === r.symbols &&
+          x.rate === r.rate,
+      );
     out.push(
       '## Cost at a fixed load',
       '',

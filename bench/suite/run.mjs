@@ -5,6 +5,8 @@
  *   node bench/suite/run.mjs            full run  → bench/results/latest.{md,json}
  *   node bench/suite/run.mjs --quick    < 2 min   → bench/results/quick.{md,json}
  *   --servers a,b   only these servers     --out NAME   bench/results/NAME.*
+ *   --batch N, --subs N   only the plan's entries with that frame size / subscriber count
+ *   --scenarios a,b --merge   re-run those sections; their new rows replace the same rows in latest.*
  *
  * All servers are started at once, idle, on the server core; repetitions
  * visit them in turn (A B C A B C ...), so a noisy minute on the host hits
@@ -28,11 +30,18 @@ const reps = flags.reps ? Number(flags.reps) : plan.reps;
 /** `--scenarios latency,cost`: only those sections (overload needs capacity in the same run). */
 const sections = flags.scenarios ? new Set(flags.scenarios.split(',')) : undefined;
 const runs = (section) => sections === undefined || sections.has(section);
+/** `--batch N`, `--subs N`: only the plan's entries with that frame size or subscriber count. */
+const picked = (entries) =>
+  entries.filter(
+    (e) =>
+      (flags.batch === undefined || e.cfg.batch === Number(flags.batch)) &&
+      (flags.subs === undefined || e.cfg.subs === Number(flags.subs)),
+  );
 const planned = {
-  capacity: runs('capacity') ? plan.capacity : [],
-  overloadOf: runs('overload') ? plan.overloadOf : [],
-  cost: runs('cost') ? plan.cost : [],
-  latency: runs('latency') ? plan.latency : [],
+  capacity: runs('capacity') ? picked(plan.capacity) : [],
+  overloadOf: runs('overload') ? picked(plan.overloadOf) : [],
+  cost: runs('cost') ? picked(plan.cost) : [],
+  latency: runs('latency') ? picked(plan.latency) : [],
 };
 const log = (s) => console.log(s);
 const t0 = Date.now();
@@ -252,14 +261,29 @@ if (flags.merge === 'true' && sections !== undefined) {
   const rerun = new Set(
     [...sections].map((x) => (x === 'capacity' ? ['capacity', 'ingest'] : [x])).flat(),
   );
-  // Rows of the servers this run measured are replaced; the others' stay.
+  // An old row is replaced by the new row of the same measurement (scenario,
+  // server, subscribers, symbols, frame size, fixed rate); the others stay.
+  const key = (r) =>
+    [
+      r.scenario,
+      r.server,
+      r.subscribers,
+      r.symbols,
+      r.ticks_per_frame,
+      r.scenario === 'capacity' || r.scenario === 'ingest' || r.scenario === 'overload'
+        ? ''
+        : r.rate,
+    ].join('/');
+  const fresh = new Set(rows.map(key));
   const ran = new Set(allServers);
-  doc.rows = [...old.rows.filter((r) => !(rerun.has(r.scenario) && ran.has(r.server))), ...rows];
+  doc.rows = [...old.rows.filter((r) => !fresh.has(key(r))), ...rows];
   doc.reruns = [
     ...(old.reruns ?? []),
     {
       scenarios: [...rerun],
       servers: [...ran],
+      ...(flags.batch === undefined ? {} : { ticks_per_frame: Number(flags.batch) }),
+      ...(flags.subs === undefined ? {} : { subscribers: Number(flags.subs) }),
       date: doc.date,
       wall_s: doc.wall_s,
       floor_us: floorUs,

@@ -60,7 +60,10 @@ export function tickwireArgs(main = 'dist/src/main.js') {
   ];
 }
 
-/** Server name → the loader's `--peer` and the node script that runs it. */
+/** Bytes tickwire appends to every tick: "n" uint32 (2 + 5) and "r" uint64 (2 + 9). */
+export const TICKWIRE_EXTRA_BYTES = 18;
+
+/** Server name → the loader's `--peer`, the node script that runs it, extra loader flags. */
 export const SERVERS = {
   tickwire: { peer: 'tickwire', script: () => tickwireArgs() },
   'uws-raw': { peer: 'uws-raw', script: () => ['bench/peers/uws-raw.mjs', '--port', '0'] },
@@ -73,6 +76,14 @@ export const SERVERS = {
   'tickwire-frame': {
     peer: 'tickwire',
     script: () => [...tickwireArgs(), '--coalesce', 'frame'],
+  },
+  // raw uWS relaying ticks 18 bytes longer (the loader's --pad: a key "x"
+  // and a string), as long as tickwire's updates with `n` (uint32, 7 bytes
+  // with its key) and `r` (uint64, 11): what the bytes alone cost a relay.
+  'uws-raw-padded': {
+    peer: 'uws-raw',
+    script: () => ['bench/peers/uws-raw.mjs', '--port', '0'],
+    loaderArgs: ['--pad', String(TICKWIRE_EXTRA_BYTES)],
   },
 };
 
@@ -151,7 +162,7 @@ async function waitReady(port) {
 /**
  * Starts `name` on the server core. `nodeArgs` go before the script (e.g.
  * --cpu-prof), `wrap` is a command prefix (e.g. perf record ... --).
- * Resolves with { name, peer, feedPort, subPort, pids, stop }.
+ * Resolves with { name, peer, loaderArgs, feedPort, subPort, pids, stop }.
  */
 export async function startTarget(name, { nodeArgs = [], wrap = [] } = {}) {
   const spec = SERVERS[name];
@@ -164,6 +175,7 @@ export async function startTarget(name, { nodeArgs = [], wrap = [] } = {}) {
       return {
         name,
         peer: spec.peer,
+        loaderArgs: spec.loaderArgs ?? [],
         feedPort: port,
         subPort: port,
         pids: [child.pid],
@@ -198,6 +210,7 @@ export async function startTarget(name, { nodeArgs = [], wrap = [] } = {}) {
     return {
       name,
       peer: spec.peer,
+      loaderArgs: spec.loaderArgs ?? [],
       feedPort,
       subPort,
       pids: [nats.pid, ...nodes.map((n) => n.pid)],

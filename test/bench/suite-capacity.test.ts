@@ -66,6 +66,30 @@ describe('bench/suite capacity search', () => {
     expect(notLoader.loaderLimited).toBe(false);
   });
 
+  it('tries past a loader-bound window above a held rate (frames that grow with the rate)', async () => {
+    // Held up to 2000, loader-bound at 4000 and 8000, held again up to 20,000.
+    const seen: number[] = [];
+    const probe = (rate: number): Promise<LoaderReport> => {
+      seen.push(rate);
+      if (rate > 20_000) return Promise.resolve(incomplete());
+      return Promise.resolve(rate > 2000 && rate <= 8000 ? loaderBound() : okReport());
+    };
+    const found = await findCapacity(probe, cfg, plan);
+    expect(seen.slice(0, 6)).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000]);
+    expect(found.rate).toBeGreaterThan(20_000 / 1.1 / 1.1);
+    expect(found.rate).toBeLessThanOrEqual(20_000);
+    expect(found.loaderLimited).toBe(false);
+  });
+
+  it('lets the loader bound the search after LOADER_SKIPS passed-over probes', async () => {
+    const s = server(2000, loaderBound);
+    const found = await findCapacity(s.probe, cfg, plan);
+    // 4000 and 8000 passed over, 16,000 bounds; the bisection then finds 2000.
+    expect(s.seen.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 16_000]);
+    expect(found.rate).toBe(2000);
+    expect(found.loaderLimited).toBe(true);
+  });
+
   it('returns 0 when nothing down to the minimum rate holds', async () => {
     const found = await findCapacity(server(10, incomplete).probe, cfg, plan);
     expect(found.rate).toBe(0);

@@ -44,7 +44,7 @@ static int puts_(bytes *b, const char *s) { return put(b, s, strlen(s)); }
 static int put_msgpack_tick(bytes *b, feed_frames *f, uint32_t i) {
   char name[16];
   feed_symbol_name(name, 0, f->width);
-  uint8_t h[3] = {0x85, 0xa1, 's'};
+  uint8_t h[3] = {f->pad ? 0x86 : 0x85, 0xa1, 's'};
   uint8_t sl = (uint8_t)(0xa0 | (f->width + 1));
   /* p = 100.25 as float64; q = 1 */
   static const uint8_t p[] = {0xa1, 'p', 0xcb, 0x40, 0x59, 0x10, 0, 0, 0, 0, 0, 0xa1, 'q', 0x01};
@@ -56,7 +56,11 @@ static int put_msgpack_tick(bytes *b, feed_frames *f, uint32_t i) {
   f->t_off[i] = (uint32_t)b->len + 3;
   if (put(b, t, sizeof t)) return -1;
   f->k_off[i] = (uint32_t)b->len + 3;
-  return put(b, k, sizeof k);
+  if (put(b, k, sizeof k)) return -1;
+  if (f->pad == 0) return 0;
+  uint8_t x[FEED_PAD_MAX] = {0xa1, 'x', (uint8_t)(0xa0 | (f->pad - 3))};
+  memset(x + 3, '.', f->pad - 3);
+  return put(b, x, f->pad);
 }
 
 static int put_json_tick(bytes *b, feed_frames *f, uint32_t i) {
@@ -71,9 +75,12 @@ static int put_json_tick(bytes *b, feed_frames *f, uint32_t i) {
   return puts_(b, "          }");
 }
 
-int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int format, const uint8_t mask[4]) {
+int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int format, const uint8_t mask[4],
+                     uint32_t pad) {
   int json = format == FEED_JSON, sio = format == FEED_SOCKETIO;
   memset(f, 0, sizeof *f);
+  if (pad != 0 && (json || sio || pad < 3 || pad > FEED_PAD_MAX)) return -1;
+  f->pad = pad;
   f->batch = batch;
   f->symbols = symbols;
   f->width = feed_symbol_width(symbols);

@@ -6,6 +6,9 @@
  * and the feed's per-symbol sequence `k`. Symbols are S0..S{M-1}, zero-padded
  * to one width so every frame has the same layout; tick g of the run goes to
  * symbol g % M, so `k` of that tick is g / M + 1.
+ * `pad` (MessagePack only; 0 or 3..34) adds a key "x" with a string, taking
+ * exactly `pad` more bytes per tick: a relay's updates can then be as long as
+ * tickwire's, which appends `n` and `r` (issue 14: bytes against server work).
  * Socket.IO: the same MessagePack ticks, always as an array, inside an EVENT
  * packet {type: 2, nsp: "/", data: ["ticks", [tick, …]]}.
  */
@@ -21,13 +24,17 @@ typedef struct {
   uint8_t *frame; /* header + masked payload */
   size_t len;
   size_t hdr;
-  uint32_t batch, symbols, width;
+  uint32_t batch, symbols, width, pad;
   int json;
   uint8_t mask[4];
   uint32_t *sym_off, *t_off, *k_off; /* payload offsets, per tick */
 } feed_frames;
 
-int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int format, const uint8_t mask[4]);
+/* Most bytes `pad` may add to a tick ("x" key 2, fixstr header 1, up to 31 characters). */
+#define FEED_PAD_MAX 34
+
+int feed_frames_init(feed_frames *f, uint32_t batch, uint32_t symbols, int format, const uint8_t mask[4],
+                     uint32_t pad);
 void feed_frames_free(feed_frames *f);
 /* Patches the frame for ticks first..first+batch-1 of the run, all stamped t_us. */
 void feed_frames_fill(feed_frames *f, uint64_t first, int64_t t_us);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "feed.h"
 #include "floor.h"
 #include "lg.h"
 #include "run.h"
@@ -18,7 +19,7 @@
 static const char *usage =
     "usage: loadgen run   --port P [--feed-port P] [--host 127.0.0.1] [--peer tickwire|uws-raw|ws-msgpack|ws-json|socketio]\n"
     "                     [--format msgpack|json] [--subs N] [--symbols M] [--sub-symbols K]\n"
-    "                     [--rate TICKS_PER_S] [--batch B] [--duration S | --ticks T] [--warmup S]\n"
+    "                     [--rate TICKS_PER_S] [--batch B] [--pad BYTES] [--duration S | --ticks T] [--warmup S]\n"
     "                     [--feed-token T] [--stream-token T] [--sample K] [--read-us U] [--sweep-us U] [--spin | --spin-us U]\n"
     "                     [--drain-ms MS] [--max-drain-ms MS] [--connect-timeout-ms MS] [--connect-parallel N]\n"
     "                     [--source-ips K] [--server-pid PID]... [--cpu C]\n"
@@ -85,6 +86,10 @@ static int run_cmd(int argc, char **argv) {
     } else if (strcmp(a, "--batch") == 0) {
       if (num(a, v, 1, 4096, &d)) return 2;
       c.batch = (uint32_t)d;
+    } else if (strcmp(a, "--pad") == 0) {
+      if (num(a, v, 0, FEED_PAD_MAX, &d)) return 2;
+      if (d != 0 && d < 3) return fprintf(stderr, "loadgen: --pad is 0 or 3..%d\n", FEED_PAD_MAX), 2;
+      c.pad = (uint32_t)d;
     } else if (strcmp(a, "--duration") == 0) {
       if (num(a, v, 0, 86400, &c.duration)) return 2;
     } else if (strcmp(a, "--ticks") == 0) {
@@ -148,6 +153,10 @@ static int run_cmd(int argc, char **argv) {
     return 2;
   }
   if (c.peer == PEER_WS_JSON) c.json = 1;
+  if (c.pad && (c.json || c.peer == PEER_SOCKETIO)) {
+    fprintf(stderr, "loadgen: --pad applies to MessagePack feeds only\n");
+    return 2;
+  }
   raise_fd_limit();
   if (pin_cpu(cpu) < 0) perror("loadgen: sched_setaffinity");
   return run_main(&c);

@@ -359,7 +359,7 @@ int run_main(const run_cfg *cfg) {
   report r = {.cfg = cfg, .lat = &lat, .lag = &lag, .counts = &N, .server_cpu_s = -1};
   if (connect_all() == 0) {
     int fmt = cfg->peer == PEER_WS_JSON ? FEED_JSON : cfg->peer == PEER_SOCKETIO ? FEED_SOCKETIO : FEED_MSGPACK;
-    if (cfg->rate > 0 && feed_frames_init(&F.ff, cfg->batch, cfg->symbols, fmt, feed.ws.mask) < 0)
+    if (cfg->rate > 0 && feed_frames_init(&F.ff, cfg->batch, cfg->symbols, fmt, feed.ws.mask, cfg->pad) < 0)
       set_failure("could not build the feed frames");
   }
   r.connect_s = (double)(mono_ns() - start_ns) / 1e9;

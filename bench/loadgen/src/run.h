@@ -18,6 +18,7 @@ typedef struct {
   uint32_t sub_symbols; /* tickwire: symbols per subscriber, 0 = "*" */
   uint32_t symbols;
   uint32_t batch;
+  uint32_t pad; /* --pad: bytes added to each MessagePack tick (feed.h) */
   double rate;     /* offered ticks/s; 0 = no feed */
   double duration; /* s of feeding (or of listening without a feed) */
   double warmup;   /* s at the start whose latencies are not recorded */

@@ -234,7 +234,8 @@ static int feed_test(int argc, char **argv) {
   uint64_t frames = strtoull(flag(argc, argv, "--frames", "3"), NULL, 10);
   long long t0 = strtoll(flag(argc, argv, "--t0", "1700000000000000"), NULL, 10);
   long long step = strtoll(flag(argc, argv, "--step-us", "1000"), NULL, 10);
-  if (batch == 0 || symbols == 0 || feed_frames_init(&f, batch, symbols, fmt, mask) < 0) return 2;
+  uint32_t pad = (uint32_t)strtoul(flag(argc, argv, "--pad", "0"), NULL, 10);
+  if (batch == 0 || symbols == 0 || feed_frames_init(&f, batch, symbols, fmt, mask, pad) < 0) return 2;
   for (uint64_t j = 0; j < frames; j++) {
     feed_frames_fill(&f, j * batch, t0 + (long long)j * step);
     for (size_t i = 0; i < f.len; i++) printf("%02x", f.frame[i]);
