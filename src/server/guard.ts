@@ -158,12 +158,16 @@ export class HandlerGuard {
         const name = typeof pattern === 'string' ? pattern : '(binary pattern)';
         const site = this.#site(`${method.toUpperCase()} ${name}`, 'request');
         fn.call(app, pattern, (res: HttpResponse, req: HttpRequest) => {
+          // Read now: req is valid only during this call, and a 500 to HEAD
+          // must carry no body (the next response on the connection would
+          // start inside it).
+          const head = req.getMethod() === 'head';
           try {
             const result = handler(res, req);
             if (result !== undefined)
-              result.catch((err: unknown) => this.#requestFailed(site, res, err));
+              result.catch((err: unknown) => this.#requestFailed(site, res, err, head));
           } catch (err) {
-            this.#requestFailed(site, res, err);
+            this.#requestFailed(site, res, err, head);
           }
         });
         return guarded;
@@ -214,11 +218,16 @@ export class HandlerGuard {
     }
   }
 
-  #requestFailed(site: Site, res: HttpResponse, err: unknown): void {
+  #requestFailed(site: Site, res: HttpResponse, err: unknown, head = false): void {
     this.#record(site, err);
     try {
       res.cork(() => {
-        res.writeStatus('500 Internal Server Error').end(HTTP_BODY, true);
+        res.writeStatus('500 Internal Server Error');
+        // Content-Length by hand for HEAD: endWithoutBody(length) aborts the
+        // process in uWS 20.30 (see http-routes.ts, sendBody).
+        if (head)
+          res.writeHeader('Content-Length', String(HTTP_BODY.length)).endWithoutBody(); // ASCII
+        else res.end(HTTP_BODY, true);
       });
     } catch {
       // Already answered, upgraded or aborted.

@@ -12,6 +12,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test, vi } from 'vitest';
 import { CloseCode, ErrorCode } from '../../src/protocol/codes.js';
 import { type TestClient, UpgradeRefused, connect } from '../helpers/clients.js';
+import { rawExchange } from '../helpers/raw-http.js';
 import { type TestServer, httpGet, startServer } from '../helpers/server.js';
 
 let ts: TestServer;
@@ -136,6 +137,21 @@ test('an upgrade handler that throws answers HTTP 500 and is counted', async () 
   expect((refused as UpgradeRefused).status).toBe(500);
   expect(await handlerErrors('/stream', 'upgrade')).toBe(before + 1);
   await expectOthersServed();
+});
+
+test('a HEAD whose handler throws gets a 500 head without a body; the connection stays in step', async () => {
+  vi.spyOn(ts.server, 'ready', 'get').mockImplementationOnce(() => {
+    throw new Error('injected into ready (HEAD)');
+  });
+  const host = 'Host: 127.0.0.1\r\n';
+  const ex = await rawExchange(
+    ts.port,
+    `HEAD /readyz HTTP/1.1\r\n${host}\r\nGET /readyz HTTP/1.1\r\n${host}\r\n`,
+    { responses: 2, heads: 1 },
+  );
+  expect(ex.responses.map((r) => r.status)).toEqual([500, 200]);
+  expect(Number(ex.responses[0]!.headers['content-length'])).toBeGreaterThan(0);
+  expect(ex.rest).toBe('');
 });
 
 test('an HTTP handler that throws answers 500 and is counted; the next request is served', async () => {
