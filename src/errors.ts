@@ -8,14 +8,28 @@ export const ServerErrorCode = {
   UwsFallback: 'uws_fallback',
   UwsUnavailable: 'uws_unavailable',
   ListenFailed: 'listen_failed',
+  /** Journal (src/journal): a segment or record is damaged where a torn tail cannot explain it. */
+  JournalCorrupt: 'journal_corrupt',
+  /** A journal segment names a format version this build cannot read. */
+  JournalUnsupportedVersion: 'journal_unsupported_version',
+  /** Segments of one journal directory name different epochs (numbering identities). */
+  JournalEpochMismatch: 'journal_epoch_mismatch',
+  /** The file system failed under the journal (disk full, EIO, permissions). */
+  JournalIo: 'journal_io',
+  /** A journal append after close(). */
+  JournalClosed: 'journal_closed',
+  /** A journal append past the hard buffer limit (the caller ignored `saturated`). */
+  JournalSaturated: 'journal_saturated',
+  /** This Node.js has no `zlib.crc32` (it came in 20.15 / 22.2). */
+  JournalUnavailable: 'journal_unavailable',
 } as const;
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 
 export class TickwireError extends Error {
   readonly code: ServerErrorCode;
 
-  constructor(code: ServerErrorCode, message: string) {
-    super(message);
+  constructor(code: ServerErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
     this.code = code;
   }
