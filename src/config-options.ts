@@ -64,6 +64,14 @@ export interface Config {
   readonly natsMaxBytes: number;
   /** Bytes of ticks waiting to be stored in JetStream past which feeds get rate_limited. */
   readonly natsMaxPending: number;
+  /** Directory of the journal (docs/journal.md); undefined: no journal. */
+  readonly journal: string | undefined;
+  /** When the journal syncs to disk, and so what a feed's ack means. */
+  readonly journalSync: 'always' | 'interval' | 'never';
+  /** Bytes the journal may hold; the oldest closed segments are deleted first. */
+  readonly journalMaxBytes: number;
+  /** Seconds after which closed journal segments are deleted. */
+  readonly journalMaxAgeS: number;
   /** Processes to start sharing the port (main.ts forks them). */
   readonly workers: number;
 }
@@ -331,6 +339,39 @@ export const OPTIONS: readonly OptionSpec[] = Object.freeze([
     kind: 'string',
     oneOf: ['turn', 'frame'],
     help: 'turn: the updates of one event-loop turn go out as one frame per topic, so a turn costs one send per subscriber however many feed frames it read; frame: one frame per topic per feed frame, as before 0.3 (default turn)',
+  },
+  {
+    key: 'journal',
+    flag: 'journal',
+    env: 'TICKWIRE_JOURNAL',
+    kind: 'string',
+    help: 'directory of the journal: every update is appended there and, on start, last values, history and numbering are rebuilt from it (default: none; not with --nats, where JetStream keeps them)',
+  },
+  {
+    key: 'journalSync',
+    flag: 'journal-sync',
+    env: 'TICKWIRE_JOURNAL_SYNC',
+    kind: 'string',
+    oneOf: ['always', 'interval', 'never'],
+    help: "always: a feed's ack waits until its updates are synced to disk; interval: synced every 100 ms, acks once written to the OS (a crash of the process loses nothing acked, of the machine up to 100 ms); never: the OS decides (default interval)",
+  },
+  {
+    key: 'journalMaxBytes',
+    flag: 'journal-max-bytes',
+    env: 'TICKWIRE_JOURNAL_MAX_BYTES',
+    kind: 'int',
+    min: 1024 * 1024,
+    max: 2 ** 50,
+    help: 'bytes the journal may hold, oldest segments (64 MiB each) deleted first (default 1073741824)',
+  },
+  {
+    key: 'journalMaxAgeS',
+    flag: 'journal-max-age',
+    env: 'TICKWIRE_JOURNAL_MAX_AGE',
+    kind: 'int',
+    min: 1,
+    max: 10 * 365 * 86400,
+    help: 'seconds a closed journal segment is kept after a newer one started (default 86400)',
   },
   {
     key: 'nats',

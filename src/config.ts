@@ -41,6 +41,9 @@ export const DEFAULTS = Object.freeze({
   natsRetain: 10_000,
   natsMaxBytes: 1024 * 1024 * 1024,
   natsMaxPending: 256 * 1024 * 1024,
+  journalSync: 'interval',
+  journalMaxBytes: 1024 * 1024 * 1024,
+  journalMaxAgeS: 86_400,
   workers: 1,
 });
 
@@ -132,6 +135,16 @@ export function buildConfig(
   if (out.adminToken === undefined) out.adminToken = undefined;
   if (out.allowedOrigins === undefined) out.allowedOrigins = undefined;
   if (out.nats === undefined) out.nats = undefined;
+  if (out.journal === undefined) out.journal = undefined;
+  else if (out.nats !== undefined) {
+    throw new ConfigError(
+      `${where.journal ?? '--journal (TICKWIRE_JOURNAL)'} cannot be used with --nats: JetStream keeps the numbering and history there (docs/journal.md)`,
+    );
+  } else if (out.journal === '') {
+    throw new ConfigError(
+      `${where.journal ?? '--journal (TICKWIRE_JOURNAL)'} must name a directory`,
+    );
+  }
   if (out.healthPort === undefined) out.healthPort = undefined;
   else if (out.healthPort !== 0 && out.healthPort === out.port) {
     throw new ConfigError(

@@ -84,6 +84,15 @@ export interface Sequencer {
   readonly refusal: string;
 }
 
+/**
+ * Receives every update the embedded pipeline numbers, in numbering order
+ * (the journal, src/journal). `update` is a view valid only during the call:
+ * copy what is kept. Returns the record's index (a watermark to wait for).
+ */
+export interface UpdateRecorder {
+  append(symbol: string, n: number, rUs: number, update: Uint8Array): number;
+}
+
 export interface PipelineOptions {
   readonly maxSymbols: number;
   readonly latencyWindow: number;
@@ -149,6 +158,10 @@ export class Pipeline {
   #heldFrames = 0;
   /** Set in bus mode (NATS): numbering and publishing happen on delivery. */
   sequencer: Sequencer | undefined;
+  /** Set with --journal (embedded mode): every numbered update is appended to it. */
+  recorder: UpdateRecorder | undefined;
+  /** The recorder's index of the last update the last frame appended (0: none yet). */
+  lastRecord = 0;
   /** Symbol entry of each valid tick of the current frame. */
   readonly #entryOf: (SymbolEntry | undefined)[];
   /** Ticks accepted / rejected in the last frame. */
@@ -173,6 +186,21 @@ export class Pipeline {
     if (epoch === this.#epoch) return;
     this.#snapshotPrefix = snapshotPrefix(epoch);
     this.#epoch = epoch;
+  }
+
+  /**
+   * Puts back update `n` of `symbol` as it was published before a restart
+   * (the journal's rebuild, oldest first per symbol): its history and last
+   * value, and its numbering, which continues after `n`. Nothing is
+   * published or recorded. False when the symbol table is full.
+   */
+  restore(symbol: string, n: number, update: Uint8Array): boolean {
+    const e = this.symbols.internName(symbol);
+    if (e === undefined) return false;
+    e.seq = n;
+    e.store(update, 0, update.length);
+    this.changes.touch(e.id);
+    return true;
   }
 
   constructor(publisher: Publisher, options: Partial<PipelineOptions> = {}) {
@@ -273,6 +301,7 @@ export class Pipeline {
     // batches: 18.6 instead of 2.6 bytes/tick in about one run in four).
     const rLo = rUs | 0;
     const wantAllJson = publisher.subscribers(ALL_JSON_TOPIC) > 0;
+    const recorder = this.recorder;
     for (let i = 0; i < count; i++) {
       const e = entryOf[i];
       if (e === undefined) continue;
@@ -289,6 +318,8 @@ export class Pipeline {
       w = writeSeqAndTime(out, w, seq, rHi, rLo);
       const view = e.store(out, start, w, outView);
       lastView = view;
+      // Recorded before it is published (at the end of the turn).
+      if (recorder !== undefined) this.lastRecord = recorder.append(e.name, seq, rUs, view);
       if (publisher.subscribers(e.msgpackTopic) > 0) batcher.addNamed(e, view);
       const wantJson = publisher.subscribers(e.jsonTopic) > 0;
       if (wantJson || wantAllJson) {

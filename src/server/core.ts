@@ -1,4 +1,5 @@
 /** What the route modules need from the server. */
+import type { JournalLink } from './journal-link.js';
 import type { WebSocket } from 'uWebSockets.js';
 import type { NatsBus } from '../bus/nats-bus.js';
 import type { Config } from '../config.js';
@@ -35,4 +36,6 @@ export interface ServerCore {
   readonly conflation: Conflation;
   /** The NATS bus when --nats is set; undefined on the embedded bus. */
   readonly bus: NatsBus | undefined;
+  /** The journal (--journal) once started; undefined without one. */
+  readonly journal: JournalLink | undefined;
 }

@@ -77,7 +77,7 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
 
     open(ws: FeedSocket): void {
       const data = ws.getUserData() as FeedSocketData;
-      if (data.ack && core.bus !== undefined) {
+      if (data.ack && (core.bus !== undefined || core.journal !== undefined)) {
         data.acks = new FeedAcks((frame, accepted, rejected) =>
           replies.ack(ws, data, frame, accepted, rejected),
         );
@@ -123,6 +123,11 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
         refuseFrame(core, replies, ws, data, frame, bytes, false, BUS_REFUSAL);
         return;
       }
+      const journal = core.journal;
+      if (journal?.refusing === true) {
+        refuseFrame(core, replies, ws, data, frame, bytes, false, journal.refusal);
+        return;
+      }
       // Tokens for the ticks the frame's bytes can hold (feed-count.ts); a
       // frame the scanner will refuse whole takes none, and one that turns
       // out bad further in gets its tokens back below.
@@ -145,7 +150,7 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
           return;
         }
       }
-      // Bus mode with acks: the ack waits until the bus has stored the ticks.
+      // Bus mode or a journal, with acks: the ack waits until the ticks are stored.
       const ticket = data.acks?.open(frame);
       // 2–5. Scan, sequence, copy, publish, record: all inside the pipeline.
       const status = pipeline.process(bytes, entryMs, ticket);
@@ -161,8 +166,12 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
           errorReply(ErrorCode.BadTick, pipeline.firstFault(), pipeline.rejectedIndices()),
         );
       }
-      if (ticket !== undefined) ticket.settle(pipeline.accepted, pipeline.rejected);
-      else if (data.ack) replies.ack(ws, data, frame, pipeline.accepted, pipeline.rejected);
+      if (ticket !== undefined) {
+        ticket.settle(pipeline.accepted, pipeline.rejected);
+        // Journal: the ack waits until the frame's updates are written (synced with `always`).
+        if (journal !== undefined && pipeline.accepted > 0)
+          journal.whenStored(pipeline.lastRecord, ticket, pipeline.accepted);
+      } else if (data.ack) replies.ack(ws, data, frame, pipeline.accepted, pipeline.rejected);
     },
 
     drain(ws: FeedSocket): void {

@@ -28,6 +28,7 @@ import { Admission } from './admission.js';
 import { HandlerGuard } from './guard.js';
 import { listenFailureCause } from './listen-failure.js';
 import { HealthListener } from './health-listener.js';
+import { JournalLink } from './journal-link.js';
 import { workerIndex } from '../workers.js';
 import type { RefusedStats } from './refusals.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -142,6 +143,8 @@ export class TickwireServer implements ServerCore {
   #port = 0;
   /** The plain health listener (--health-port), from start() until stop() ends. */
   #health: HealthListener | undefined;
+  /** The journal (--journal), from start() on. */
+  #journal: JournalLink | undefined;
   #stopping = false;
   #demo: DemoFeed | undefined;
   #sweep: NodeJS.Timeout | undefined;
@@ -256,6 +259,11 @@ export class TickwireServer implements ServerCore {
     });
   }
 
+  /** The journal (--journal) once start() opened it. */
+  get journal(): JournalLink | undefined {
+    return this.#journal;
+  }
+
   /** The port actually listened on (after start). */
   get port(): number {
     return this.#port;
@@ -266,7 +274,8 @@ export class TickwireServer implements ServerCore {
       this.#listenSocket !== undefined &&
       !this.#stopping &&
       uwsNative &&
-      (this.bus === undefined || this.bus.ready)
+      (this.bus === undefined || this.bus.ready) &&
+      this.#journal?.writer.failed !== true
     );
   }
 
@@ -284,6 +293,11 @@ export class TickwireServer implements ServerCore {
    */
   async start(): Promise<number> {
     const { host, healthPort } = this.config;
+    // The journal first: the pipeline is rebuilt before anyone can connect.
+    if (this.config.journal !== undefined && this.#journal === undefined) {
+      this.#journal = await JournalLink.open(this.config, this.pipeline);
+      logJournalStart(this.#journal);
+    }
     if (healthPort !== undefined && workerIndex() === 0) {
       const health = new HealthListener({ ready: () => this.ready });
       try {
@@ -328,7 +342,7 @@ export class TickwireServer implements ServerCore {
           this.#demo = new DemoFeed(
             { symbols: this.config.demoSymbols, ticksPerSecond: this.config.demoRate },
             (frame) => {
-              this.pipeline.process(frame, performance.now());
+              if (this.#journal?.refusing !== true) this.pipeline.process(frame, performance.now());
             },
           );
           this.#demo.start();
@@ -397,6 +411,16 @@ export class TickwireServer implements ServerCore {
       if (!ws.getUserData().closed) ws.close();
     }
     await this.bus?.close();
+    // Every update is published; the journal writes, syncs and is marked clean.
+    if (this.#journal !== undefined) {
+      try {
+        await this.#journal.close();
+      } catch (err) {
+        process.stderr.write(
+          `tickwire: journal: not closed cleanly (${err instanceof Error ? err.message : String(err)}); the next start takes a new epoch\n`,
+        );
+      }
+    }
     // Last: the health listener answered /readyz 503 all through the drain,
     // so load balancers that check it saw the node leave.
     await this.#health?.close();
@@ -497,4 +521,20 @@ export class TickwireServer implements ServerCore {
     const conflation = this.conflation;
     for (const ws of this.sockets) conflation.check(ws, now);
   }
+}
+
+/** One line for what the journal held at start, and one more if a torn tail was cut. */
+function logJournalStart(link: JournalLink): void {
+  const r = link.report;
+  const t = r.torn;
+  if (t !== undefined) {
+    process.stderr.write(
+      `tickwire: journal: cut a torn tail of ${t.bytes} bytes at ${t.file}:${t.offset} (${t.reason}): the record being written when the last run stopped\n`,
+    );
+  }
+  process.stderr.write(
+    r.created
+      ? `tickwire: journal ${r.dir}: new, epoch ${r.epoch}\n`
+      : `tickwire: journal ${r.dir}: ${r.records} records, ${r.symbols} symbols and ${r.updates} updates restored, epoch ${r.epoch}${r.clean ? '' : ' (new: the last run did not stop cleanly, see docs/journal.md)'}\n`,
+  );
 }

@@ -1,0 +1,239 @@
+/**
+ * The journal (--journal DIR) in a running server: on start, the pipeline is
+ * rebuilt from the journal (last values, history, each symbol's `n`) and
+ * every update it numbers from then on is appended (Pipeline.recorder); feed
+ * acks wait until their frame's updates are written (`interval`, `never`) or
+ * synced (`always`); on a clean stop the journal is closed and marked clean.
+ *
+ * The numbering identity (epoch) is the journal's own epoch, plus a
+ * generation that grows by one after every stop that was not clean. Why:
+ * updates are appended when they are numbered and handed to the file system
+ * shortly after (a batch per event-loop turn), but published at the end of
+ * the same turn, so a crash can lose updates that subscribers already saw.
+ * After such a crash the numbering continues from what the journal holds,
+ * under a new epoch, so a `since` from before it is answered
+ * `recovered: false` with the snapshot instead of a replay of numbers that
+ * may now name other updates (docs/journal.md, "After a crash").
+ *
+ * The generation and the clean mark live in DIR/state.json (written to a
+ * temporary file, synced, renamed, directory synced).
+ */
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { Fifo } from '../bus/fifo.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { JournalReader, type TornTail } from '../journal/journal-reader.js';
+import { JournalWriter, type SyncMode } from '../journal/journal-writer.js';
+import { readSymbolStates } from '../journal/rebuild.js';
+import type { Pipeline, StoreTicket } from '../pipeline/pipeline.js';
+
+const STATE_FILE = 'state.json';
+
+/** DIR/state.json: the generation of the numbering and, after a clean stop, where the journal ended. */
+interface JournalState {
+  readonly generation: number;
+  readonly cleanLastIndex: number | null;
+}
+
+/** A feed frame's ack waiting for the journal. */
+interface Waiter {
+  readonly index: number;
+  readonly ticket: StoreTicket;
+  readonly count: number;
+}
+
+/** What start-up found, for the log. */
+export interface JournalStartReport {
+  readonly dir: string;
+  readonly created: boolean;
+  readonly symbols: number;
+  readonly updates: number;
+  readonly records: number;
+  readonly clean: boolean;
+  readonly epoch: string;
+  /** The torn tail cut at start (the record being written when the last run stopped), if any. */
+  readonly torn: TornTail | undefined;
+}
+
+export class JournalLink {
+  readonly writer: JournalWriter;
+  readonly report: JournalStartReport;
+  readonly #dir: string;
+  readonly #generation: number;
+  readonly #waiters = new Fifo<Waiter>();
+  /** The watermark acks wait for: durable with `always`, written otherwise. */
+  #reached = 0;
+
+  private constructor(
+    writer: JournalWriter,
+    dir: string,
+    generation: number,
+    report: JournalStartReport,
+  ) {
+    this.writer = writer;
+    this.#dir = dir;
+    this.#generation = generation;
+    this.report = report;
+    this.#reached = writer.lastIndex;
+  }
+
+  /**
+   * Opens (or creates) the journal in config.journal, rebuilds `pipeline`
+   * from it and attaches itself as the pipeline's recorder. Rejects with a
+   * journal_* error when the journal cannot be read: nothing is loaded then.
+   */
+  static async open(config: Config, pipeline: Pipeline): Promise<JournalLink> {
+    const dir = config.journal!;
+    mkdirSync(dir, { recursive: true });
+    // Read everything first: a damaged journal loads nothing (rebuild.ts).
+    const reader = JournalReader.open(dir, { cutTornTail: true });
+    const torn = reader.tornTail;
+    const states = readSymbolStates(reader, Math.max(1, config.history));
+    const existing = reader.epoch !== undefined;
+    const previous = readState(dir);
+    const clean =
+      !existing || (previous !== undefined && previous.cleanLastIndex === reader.lastIndex);
+    // No readable state.json beside an existing journal: a generation never
+    // used before (seconds since 1970 exceed any count of restarts).
+    const generation =
+      previous === undefined
+        ? existing
+          ? Math.floor(Date.now() / 1000)
+          : 0
+        : previous.generation + (clean ? 0 : 1);
+    const sync: SyncMode = config.journalSync;
+    let link: JournalLink | undefined = undefined;
+    const advance = (i: number): void => {
+      if (link !== undefined) link.#advance(i);
+    };
+    const writer = await JournalWriter.open(dir, {
+      epoch: pipeline.epoch,
+      sync,
+      maxBytes: config.journalMaxBytes,
+      maxAgeMs: config.journalMaxAgeS * 1000,
+      onWritten: sync === 'always' ? undefined : advance,
+      onDurable: sync === 'always' ? advance : undefined,
+      onError: (err) => {
+        process.stderr.write(`tickwire: journal: ${err.message} [${err.code}]\n`);
+      },
+    });
+    let updates = 0;
+    for (const st of states.values()) {
+      const first = st.lastN - st.updates.length + 1;
+      for (let i = 0; i < st.updates.length; i++) {
+        if (!pipeline.restore(st.symbol, first + i, st.updates[i]!)) {
+          await writer.close();
+          throw new ConfigError(
+            `--journal ${dir} holds ${states.size} symbols, more than --max-symbols ${config.maxSymbols}`,
+          );
+        }
+        updates++;
+      }
+    }
+    pipeline.setEpoch(generation === 0 ? writer.epoch : `${writer.epoch}-${generation}`);
+    // Not clean until stop() says so: a crash from here on is one.
+    writeState(dir, { generation, cleanLastIndex: null });
+    const report: JournalStartReport = {
+      dir,
+      created: writer.created,
+      symbols: states.size,
+      updates,
+      records: reader.lastIndex,
+      clean,
+      epoch: pipeline.epoch,
+      torn,
+    };
+    link = new JournalLink(writer, dir, generation, report);
+    pipeline.recorder = writer;
+    return link;
+  }
+
+  /** Feeds' frames are refused while this holds (writes too far behind, or failed). */
+  get refusing(): boolean {
+    return this.writer.saturated || this.writer.failed;
+  }
+
+  /** Why frames are refused (see `refusing`). */
+  get refusal(): string {
+    return this.writer.failed
+      ? `the journal failed (${this.writer.error?.code ?? 'journal_io'}); this node takes no ticks`
+      : 'the journal is behind';
+  }
+
+  /**
+   * `ticket.stored(count)` once the journal holds record `index` (written,
+   * or synced with `always`): the frame's ack goes out then.
+   */
+  whenStored(index: number, ticket: StoreTicket, count: number): void {
+    if (index <= this.#reached) ticket.stored(count);
+    else this.#waiters.push({ index, ticket, count });
+  }
+
+  #advance(index: number): void {
+    this.#reached = index;
+    const q = this.#waiters;
+    for (let w = q.at(0); w !== undefined && w.index <= index; w = q.at(0)) {
+      q.shift();
+      w.ticket.stored(w.count);
+    }
+  }
+
+  /** Writes and syncs what is buffered, closes the files and marks the journal clean. */
+  async close(): Promise<void> {
+    await this.writer.close();
+    writeState(this.#dir, {
+      generation: this.#generation,
+      cleanLastIndex: this.writer.lastIndex,
+    });
+  }
+}
+
+function readState(dir: string): JournalState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, STATE_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v = JSON.parse(text) as Partial<JournalState>;
+    const generation = v.generation;
+    const last = v.cleanLastIndex;
+    if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0)
+      return undefined;
+    return {
+      generation,
+      cleanLastIndex: typeof last === 'number' && Number.isSafeInteger(last) ? last : null,
+    };
+  } catch {
+    // Unreadable (a crash while it was replaced cannot cause this: rename is atomic).
+    return undefined;
+  }
+}
+
+function writeState(dir: string, state: JournalState): void {
+  const tmp = join(dir, `${STATE_FILE}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(state)}\n`);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, STATE_FILE));
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
