@@ -51,7 +51,9 @@ lacks() {
   [[ -z $bad ]] || fail "$(basename "$1") holds what it should not: $bad"
 }
 has "$SERVER_TGZ" package.json LICENSE README.md CHANGELOG.md bin/tickwire.js dist/src/main.js \
-  dist/src/server/uws.js dist/src/server/static.js dist/web/index.html
+  dist/src/server/uws.js dist/src/server/static.js dist/web/index.html \
+  bin/tickwire-replay.js bin/tickwire-record.js dist/src/tools/replay-main.js \
+  dist/src/tools/record-main.js
 grep -qE '^dist/web/assets/dashboard-[^/]+\.js$' <<<"$(list "$SERVER_TGZ")" ||
   fail "$(basename "$SERVER_TGZ") lacks the dashboard script dist/web/assets/dashboard-*.js"
 lacks "$SERVER_TGZ" '^(dist/bench|src|test|bench|web|clients|scripts|docs|node_modules)/'
@@ -75,6 +77,11 @@ cp "$HERE"/*.mjs "$HERE"/*.cjs "$HERE"/*.mts "$HERE"/*.cts "$APP/"
 HELP=$(cd "$APP" && npx --no -- tickwire --help) || fail "npx tickwire --help: exit status $?"
 grep -q -- '--demo' <<<"$HELP" || fail "npx tickwire --help: no --demo in: $HELP"
 pass "npx tickwire --help"
+for tool in tickwire-replay tickwire-record; do
+  TOOL_HELP=$(cd "$APP" && npx --no -- "$tool" --help) || fail "npx $tool --help: exit status $?"
+  grep -q -- '--url' <<<"$TOOL_HELP" || fail "npx $tool --help: no --url in: $TOOL_HELP"
+  pass "npx $tool --help"
+done
 
 # 3. The server from the installed bin: the node process itself (no npm/npx in between),
 #    so SIGTERM below reaches it. Port 0: it picks a free one and prints it.
