@@ -13,7 +13,7 @@ import type {
   WebSocketBehavior,
   us_socket_context_t,
 } from 'uWebSockets.js';
-import { CloseCode, ErrorCode } from '../protocol/codes.js';
+import { CloseCode, ErrorCode, MAX_BATCH } from '../protocol/codes.js';
 import { FrameStatus } from '../protocol/tick-scanner.js';
 import { TokenCheck, presentedToken } from './auth.js';
 import type { ServerCore } from './core.js';
@@ -124,7 +124,7 @@ export function feedBehavior(core: ServerCore): WebSocketBehavior<SocketData> {
         return;
       }
       const journal = core.journal;
-      if (journal?.refusing === true) {
+      if (journal?.refuses(bytes.length, MAX_BATCH) === true) {
         refuseFrame(core, replies, ws, data, frame, bytes, false, journal.refusal);
         return;
       }

@@ -37,6 +37,10 @@ import { readSymbolStates } from '../journal/rebuild.js';
 import type { Pipeline, StoreTicket } from '../pipeline/pipeline.js';
 
 const STATE_FILE = 'state.json';
+/** The writer's backlog bound: `saturated` past it, appends throw past twice it. */
+const MAX_BUFFERED = 64 * 1024 * 1024;
+/** Most bytes a record adds to its tick (n, r, the record's header, the symbol). */
+const RECORD_GROWTH = 96;
 
 /** DIR/state.json: the generation of the numbering and, after a clean stop, where the journal ended. */
 interface JournalState {
@@ -120,10 +124,12 @@ export class JournalLink {
       sync,
       maxBytes: config.journalMaxBytes,
       maxAgeMs: config.journalMaxAgeS * 1000,
+      maxBufferedBytes: MAX_BUFFERED,
       onWritten: sync === 'always' ? undefined : advance,
       onDurable: sync === 'always' ? advance : undefined,
       onError: (err) => {
         process.stderr.write(`tickwire: journal: ${err.message} [${err.code}]\n`);
+        if (link !== undefined && link.writer.failed) link.#failWaiters();
       },
     });
     let updates = 0;
@@ -162,6 +168,17 @@ export class JournalLink {
     return this.writer.saturated || this.writer.failed;
   }
 
+  /**
+   * Whether a feed frame of `bytes` with at most `ticks` ticks must be
+   * refused: `refusing`, or its records could take the backlog past the
+   * writer's hard bound (append would throw in the middle of the frame).
+   */
+  refuses(bytes: number, ticks: number): boolean {
+    return (
+      this.refusing || this.writer.bufferedBytes + bytes + ticks * RECORD_GROWTH > 2 * MAX_BUFFERED
+    );
+  }
+
   /** Why frames are refused (see `refusing`). */
   get refusal(): string {
     return this.writer.failed
@@ -176,6 +193,16 @@ export class JournalLink {
   whenStored(index: number, ticket: StoreTicket, count: number): void {
     if (index <= this.#reached) ticket.stored(count);
     else this.#waiters.push({ index, ticket, count });
+  }
+
+  /**
+   * The writer failed: the frames still waiting are acked with their ticks
+   * rejected (acks never vanish). They may have reached subscribers, but
+   * they are not in the journal.
+   */
+  #failWaiters(): void {
+    const q = this.#waiters;
+    for (let w = q.shift(); w !== undefined; w = q.shift()) w.ticket.failed(w.count);
   }
 
   #advance(index: number): void {
