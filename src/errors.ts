@@ -22,6 +22,8 @@ export const ServerErrorCode = {
   JournalSaturated: 'journal_saturated',
   /** This Node.js has no `zlib.crc32` (it came in 20.15 / 22.2). */
   JournalUnavailable: 'journal_unavailable',
+  /** Another live process (server or recorder) holds the journal directory's LOCK. */
+  JournalLocked: 'journal_locked',
 } as const;
 export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 

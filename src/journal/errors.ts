@@ -14,6 +14,7 @@ export const JournalErrorCode = {
   Closed: ServerErrorCode.JournalClosed,
   Saturated: ServerErrorCode.JournalSaturated,
   Unavailable: ServerErrorCode.JournalUnavailable,
+  Locked: ServerErrorCode.JournalLocked,
 } as const;
 export type JournalErrorCode = (typeof JournalErrorCode)[keyof typeof JournalErrorCode];
 

@@ -18,6 +18,8 @@ export interface SymbolState {
   readonly lastR: number;
   /** Its last `keep` updates (fewer if it has fewer), oldest first; copies. */
   readonly updates: readonly Uint8Array[];
+  /** The `n` of each of `updates` (consecutive unless the journal has gaps, e.g. a recording). */
+  readonly ns: readonly number[];
 }
 
 /** A ring of the last K updates; a slot's array is reused when the length matches. */
@@ -25,17 +27,20 @@ class Lane {
   lastN = 0;
   lastR = 0;
   readonly ring: Uint8Array[] = [];
+  readonly ns: number[] = [];
   /** Where the next update goes once the ring is full. */
   head = 0;
 
   constructor(readonly symbol: string) {}
 
-  add(update: Uint8Array, keep: number): void {
+  add(update: Uint8Array, n: number, keep: number): void {
     if (keep === 0) return;
     if (this.ring.length < keep) {
       this.ring.push(new Uint8Array(update));
+      this.ns.push(n);
       return;
     }
+    this.ns[this.head] = n;
     // Updates of one symbol usually keep their length (fixed-width n/r), so
     // most of the time the oldest slot is overwritten in place.
     const old = this.ring[this.head]!;
@@ -46,7 +51,8 @@ class Lane {
 
   state(): SymbolState {
     const updates = this.ring.slice(this.head).concat(this.ring.slice(0, this.head));
-    return { symbol: this.symbol, lastN: this.lastN, lastR: this.lastR, updates };
+    const ns = this.ns.slice(this.head).concat(this.ns.slice(0, this.head));
+    return { symbol: this.symbol, lastN: this.lastN, lastR: this.lastR, updates, ns };
   }
 }
 
@@ -65,7 +71,7 @@ export function readSymbolStates(reader: JournalReader, keep: number): Map<strin
     }
     lane.lastN = record.n;
     lane.lastR = record.r;
-    lane.add(record.update, keep);
+    lane.add(record.update, record.n, keep);
   }
   const out = new Map<string, SymbolState>();
   for (const [symbol, lane] of lanes) out.set(symbol, lane.state());

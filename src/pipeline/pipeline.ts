@@ -203,6 +203,19 @@ export class Pipeline {
     return true;
   }
 
+  /**
+   * Continues `symbol`'s numbering after `n` without an update to show (the
+   * journal's retention deleted its records: a symbol quiet for longer than
+   * that). Its history stays empty; the next update gets n + 1. False when
+   * the symbol table is full.
+   */
+  restoreSeq(symbol: string, n: number): boolean {
+    const e = this.symbols.internName(symbol);
+    if (e === undefined) return false;
+    if (n > e.seq) e.seq = n;
+    return true;
+  }
+
   constructor(publisher: Publisher, options: Partial<PipelineOptions> = {}) {
     const o = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
     this.#publisher = publisher;

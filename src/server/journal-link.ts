@@ -33,7 +33,9 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { JournalReader, type TornTail } from '../journal/journal-reader.js';
 import { JournalWriter, type SyncMode } from '../journal/journal-writer.js';
+import { JournalLock } from '../journal/lock.js';
 import { readSymbolStates } from '../journal/rebuild.js';
+import { MAX_SERVER_EPOCH_LENGTH } from '../pipeline/epoch.js';
 import type { Pipeline, StoreTicket } from '../pipeline/pipeline.js';
 
 const STATE_FILE = 'state.json';
@@ -42,10 +44,22 @@ const MAX_BUFFERED = 64 * 1024 * 1024;
 /** Most bytes a record adds to its tick (n, r, the record's header, the symbol). */
 const RECORD_GROWTH = 96;
 
-/** DIR/state.json: the generation of the numbering and, after a clean stop, where the journal ended. */
+/**
+ * DIR/state.json: the generation of the numbering and, after a clean stop,
+ * where the journal ended and every symbol's last `n` then (retention may
+ * have deleted all records of a quiet symbol; its numbering must still
+ * continue under the same epoch).
+ */
 interface JournalState {
   readonly generation: number;
   readonly cleanLastIndex: number | null;
+  readonly lastN?: Readonly<Record<string, number>>;
+}
+
+/** Writer sizes below what the options allow, for tests that need retention to act on a few records. */
+export interface JournalTuning {
+  readonly maxSegmentBytes?: number;
+  readonly maxBytes?: number;
 }
 
 /** A feed frame's ack waiting for the journal. */
@@ -74,6 +88,8 @@ export class JournalLink {
   readonly #dir: string;
   readonly #generation: number;
   readonly #waiters = new Fifo<Waiter>();
+  readonly #lock: JournalLock;
+  readonly #pipeline: Pipeline;
   /** The watermark acks wait for: durable with `always`, written otherwise. */
   #reached = 0;
 
@@ -82,7 +98,11 @@ export class JournalLink {
     dir: string,
     generation: number,
     report: JournalStartReport,
+    lock: JournalLock,
+    pipeline: Pipeline,
   ) {
+    this.#lock = lock;
+    this.#pipeline = pipeline;
     this.writer = writer;
     this.#dir = dir;
     this.#generation = generation;
@@ -95,9 +115,30 @@ export class JournalLink {
    * from it and attaches itself as the pipeline's recorder. Rejects with a
    * journal_* error when the journal cannot be read: nothing is loaded then.
    */
-  static async open(config: Config, pipeline: Pipeline): Promise<JournalLink> {
+  static async open(
+    config: Config,
+    pipeline: Pipeline,
+    tuning: JournalTuning = {},
+  ): Promise<JournalLink> {
     const dir = config.journal!;
     mkdirSync(dir, { recursive: true });
+    // One process per directory, before anything is read or cut.
+    const lock = JournalLock.acquire(dir);
+    try {
+      return await JournalLink.#open(config, pipeline, dir, lock, tuning);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  static async #open(
+    config: Config,
+    pipeline: Pipeline,
+    dir: string,
+    lock: JournalLock,
+    tuning: JournalTuning,
+  ): Promise<JournalLink> {
     // Read everything first: a damaged journal loads nothing (rebuild.ts).
     const reader = JournalReader.open(dir, { cutTornTail: true });
     const torn = reader.tornTail;
@@ -125,6 +166,7 @@ export class JournalLink {
       maxBytes: config.journalMaxBytes,
       maxAgeMs: config.journalMaxAgeS * 1000,
       maxBufferedBytes: MAX_BUFFERED,
+      ...tuning,
       onWritten: sync === 'always' ? undefined : advance,
       onDurable: sync === 'always' ? advance : undefined,
       onError: (err) => {
@@ -133,19 +175,31 @@ export class JournalLink {
       },
     });
     let updates = 0;
-    for (const st of states.values()) {
-      const first = st.lastN - st.updates.length + 1;
-      for (let i = 0; i < st.updates.length; i++) {
-        if (!pipeline.restore(st.symbol, first + i, st.updates[i]!)) {
+    const full = (): ConfigError =>
+      new ConfigError(
+        `--journal ${dir} holds more symbols than --max-symbols ${config.maxSymbols}`,
+      );
+    // After a clean stop: the numbering of symbols whose records retention
+    // deleted continues too (their last values are gone with them).
+    if (clean && previous?.lastN !== undefined) {
+      for (const [symbol, n] of Object.entries(previous.lastN)) {
+        if (!pipeline.restoreSeq(symbol, n)) {
           await writer.close();
-          throw new ConfigError(
-            `--journal ${dir} holds ${states.size} symbols, more than --max-symbols ${config.maxSymbols}`,
-          );
+          throw full();
+        }
+      }
+    }
+    for (const st of states.values()) {
+      for (let i = 0; i < st.updates.length; i++) {
+        // Each with its own n: a journal with gaps (a recording) starts the history afresh there.
+        if (!pipeline.restore(st.symbol, st.ns[i]!, st.updates[i]!)) {
+          await writer.close();
+          throw full();
         }
         updates++;
       }
     }
-    pipeline.setEpoch(generation === 0 ? writer.epoch : `${writer.epoch}-${generation}`);
+    pipeline.setEpoch(epochOf(writer.epoch, generation));
     // Not clean until stop() says so: a crash from here on is one.
     writeState(dir, { generation, cleanLastIndex: null });
     const report: JournalStartReport = {
@@ -158,7 +212,7 @@ export class JournalLink {
       epoch: pipeline.epoch,
       torn,
     };
-    link = new JournalLink(writer, dir, generation, report);
+    link = new JournalLink(writer, dir, generation, report, lock, pipeline);
     pipeline.recorder = writer;
     return link;
   }
@@ -216,12 +270,30 @@ export class JournalLink {
 
   /** Writes and syncs what is buffered, closes the files and marks the journal clean. */
   async close(): Promise<void> {
-    await this.writer.close();
-    writeState(this.#dir, {
-      generation: this.#generation,
-      cleanLastIndex: this.writer.lastIndex,
-    });
+    try {
+      await this.writer.close();
+      const lastN: Record<string, number> = Object.create(null) as Record<string, number>;
+      for (const e of this.#pipeline.symbols.entries) if (e.seq > 0) lastN[e.name] = e.seq;
+      writeState(this.#dir, {
+        generation: this.#generation,
+        cleanLastIndex: this.writer.lastIndex,
+        lastN,
+      });
+    } finally {
+      this.#lock.release();
+    }
   }
+}
+
+/**
+ * The numbering identity for a journal epoch and a generation: the epoch
+ * itself, then `EPOCH-G`, cut to the 31 characters an epoch may have
+ * (epoch.ts) by shortening the journal's part.
+ */
+export function epochOf(journalEpoch: string, generation: number): string {
+  if (generation === 0) return journalEpoch.slice(0, MAX_SERVER_EPOCH_LENGTH);
+  const suffix = `-${generation}`;
+  return `${journalEpoch.slice(0, MAX_SERVER_EPOCH_LENGTH - suffix.length)}${suffix}`;
 }
 
 function readState(dir: string): JournalState | undefined {
@@ -237,9 +309,16 @@ function readState(dir: string): JournalState | undefined {
     const last = v.cleanLastIndex;
     if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0)
       return undefined;
+    const lastN: Record<string, number> = Object.create(null) as Record<string, number>;
+    if (typeof v.lastN === 'object' && v.lastN !== null) {
+      for (const [symbol, n] of Object.entries(v.lastN)) {
+        if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) lastN[symbol] = n;
+      }
+    }
     return {
       generation,
       cleanLastIndex: typeof last === 'number' && Number.isSafeInteger(last) ? last : null,
+      lastN,
     };
   } catch {
     // Unreadable (a crash while it was replaced cannot cause this: rename is atomic).

@@ -4,9 +4,10 @@
  * --duration; then closes the journal and prints one line of JSON. A close
  * from the server ends the recording too (journal closed, exit status 1).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import { JournalReader } from '../journal/journal-reader.js';
+import { JournalLock } from '../journal/lock.js';
 import { readSymbolStates } from '../journal/rebuild.js';
 import {
   EXIT_OK,
@@ -95,6 +96,17 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return EXIT_OK;
   }
+  // One process per journal directory (a server's --journal included).
+  mkdirSync(o.out, { recursive: true });
+  const lock = JournalLock.acquire(o.out);
+  try {
+    return await record(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function record(o: NonNullable<ReturnType<typeof options>>): Promise<number> {
   const existing = existingJournal(o.out);
   const ws = await openSocket(routeUrl(o.url, '/stream'), o.token);
   const recorder = new Recorder(ws, {

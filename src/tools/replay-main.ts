@@ -41,6 +41,9 @@ Options:
   --speed N|max        N times the recorded pace (default 1), or max: as fast as acks come
   --batch N            ticks per frame at --speed max, 1-${MAX_BATCH} (default 100)
   --window N           frames sent and not yet acknowledged, 1-4096 (default 64)
+  --max-gap S          a silence longer than S seconds in the journal is shortened to S
+                       (default 10; 0 keeps every gap); updates older than the one
+                       before them (a recording's snapshot) are sent at once
   --quiet              no progress lines on stderr
   -h, --help           show this help
 
@@ -58,6 +61,7 @@ interface Options {
   readonly speed: number;
   readonly batch: number;
   readonly window: number;
+  readonly maxGapS: number;
   readonly quiet: boolean;
 }
 
@@ -72,6 +76,7 @@ function options(argv: readonly string[]): Options | undefined {
     speed: { type: 'string' },
     batch: { type: 'string' },
     window: { type: 'string' },
+    'max-gap': { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -94,6 +99,7 @@ function options(argv: readonly string[]): Options | undefined {
     speed: speedOption(values.speed),
     batch: intOption('batch', values.batch, 100, 1, MAX_BATCH),
     window: intOption('window', values.window, 64, 1, 4096),
+    maxGapS: intOption('max-gap', values['max-gap'], 10, 0, 86_400 * 365),
     quiet: values.quiet === true,
   };
 }
@@ -120,6 +126,7 @@ async function main(): Promise<number> {
     speed: o.speed,
     batch: o.batch,
     window: o.window,
+    maxGapUs: o.maxGapS === 0 ? Infinity : o.maxGapS * 1e6,
     onProgress: o.quiet
       ? undefined
       : (p) =>

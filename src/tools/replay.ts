@@ -3,8 +3,9 @@
  * each update stripped back to the tick the feed sent (strip.ts), in journal
  * order, which keeps every symbol's order.
  *
- * Pace: at a finite `speed`, a tick is due `(r - r0) / speed` after the
- * start, r0 being the first record's `r`; ticks due in the same millisecond
+ * Pace: at a finite `speed`, a tick is due `T / speed` after the start, T
+ * being the recorded time since the first record with each gap between
+ * records clamped to [0, maxGapUs]; ticks due in the same millisecond
  * go in one frame (at most MAX_BATCH ticks or FRAME_BYTES). At `speed`
  * Infinity (`--speed max`) frames of up to `batch` ticks go as fast as the
  * server acknowledges them. Either way at most `window` frames are
@@ -32,6 +33,8 @@ export interface ReplayOptions {
   readonly speed: number;
   /** Most ticks per frame at `speed` Infinity. */
   readonly batch: number;
+  /** Longest recorded gap kept, µs (longer ones are shortened to it); Infinity: all kept. */
+  readonly maxGapUs?: number;
   /** Most frames unacknowledged at a time. */
   readonly window: number;
   /** Called about once per second while running. */
@@ -94,7 +97,9 @@ export class Replay {
     const limit = paced ? MAX_BATCH : batch;
     this.#started = performance.now();
     const progress = setInterval(() => this.#o.onProgress?.(this.#summary()), 1000);
-    let r0 = -1;
+    let prevR = -1;
+    let timeline = 0;
+    const maxGapUs = this.#o.maxGapUs ?? Infinity;
     let bucket = 0;
     try {
       for (const rec of this.#reader.records(this.#o.read)) {
@@ -110,8 +115,13 @@ export class Replay {
           );
         }
         const size = strippedBytes(layout);
-        if (r0 < 0) r0 = rec.r;
-        const due = paced ? this.#started + (rec.r - r0) / 1000 / speed : 0;
+        // The recorded timeline, with gaps clamped to [0, maxGapUs]: an update
+        // older than the one before it (a recording's snapshot) is due at
+        // once, and a long silence (a night) is shortened.
+        if (prevR < 0) prevR = rec.r;
+        timeline += Math.min(maxGapUs, Math.max(0, rec.r - prevR));
+        prevR = Math.max(prevR, rec.r);
+        const due = paced ? this.#started + timeline / 1000 / speed : 0;
         const at = Math.floor(due);
         if (
           this.#count > 0 &&
