@@ -22,6 +22,8 @@ const START = {
   100: {
     tickwire: 100_000,
     'tickwire-frame': 100_000,
+    'tickwire-journal': 100_000,
+    'tickwire-journal-always': 100_000,
     'uws-raw': 150_000,
     'ws-msgpack': 50_000,
     'ws-json': 40_000,
@@ -41,6 +43,8 @@ const ALL = ['tickwire', 'uws-raw', 'ws-msgpack', 'ws-json', 'socketio', 'tickwi
 const PAIR = ['tickwire', 'uws-raw'];
 /** Issue 14's rows: tickwire coalescing per turn, per feed frame (before), raw uWS. */
 const TURN = ['tickwire', 'tickwire-frame', 'uws-raw'];
+/** Issue 16's rows: tickwire with a journal, synced every 100 ms and before every ack. */
+const JOURNAL = ['tickwire-journal', 'tickwire-journal-always'];
 
 export const FULL = {
   name: 'full',
@@ -57,8 +61,13 @@ export const FULL = {
     { cfg: { subs: 100, symbols: 1000, batch: 100 }, servers: PAIR },
     { cfg: { subs: 10, symbols: 10, batch: 100 }, servers: PAIR },
     { cfg: { subs: 1000, symbols: 10, batch: 100 }, servers: PAIR },
-    // One subscriber: what one feed connection can push through (ingest).
-    { cfg: { subs: 1, symbols: 1000, batch: 100 }, servers: PAIR, scenario: 'ingest' },
+    // One subscriber: what one feed connection can push through (ingest),
+    // and what a journal costs it (issue 16).
+    {
+      cfg: { subs: 1, symbols: 1000, batch: 100 },
+      servers: [...PAIR, ...JOURNAL],
+      scenario: 'ingest',
+    },
   ],
   overloadOf: [
     { cfg: { subs: 100, symbols: 10, batch: 1 }, servers: [...ALL, 'tickwire-frame'] },
@@ -66,6 +75,12 @@ export const FULL = {
   ],
   cost: [
     { cfg: { subs: 100, symbols: 10, batch: 100 }, rate: 20_000, servers: ALL },
+    // Ingest at a fixed 1 M ticks/s, with and without a journal (issue 16).
+    {
+      cfg: { subs: 1, symbols: 1000, batch: 100 },
+      rate: 1_000_000,
+      servers: [...PAIR, ...JOURNAL],
+    },
     // 10 M deliveries/s (issue 14's fixed load), with raw uWS also relaying
     // ticks as long as tickwire's updates: bytes against server work.
     {
@@ -90,6 +105,12 @@ export const FULL = {
       cfg: { subs, symbols: 10, batch: 1 },
       rate: 50_000,
       servers: TURN,
+    })),
+    // What a journal adds to latency (issue 16).
+    ...[1000, 10_000].map((rate) => ({
+      cfg: { subs: 10, symbols: 10, batch: 1 },
+      rate,
+      servers: JOURNAL,
     })),
   ],
 };

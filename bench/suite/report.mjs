@@ -243,7 +243,9 @@ export function renderMarkdown(doc) {
           int(r.latency_us.p99),
           int(r.latency_us.p999),
           int(r.latency_us.max),
-          r.status === 'ok' && paced ? ratio(r.latency_us.p99, paced.p99) : '–',
+          r.status === 'ok' && (r.floor_us ?? paced)
+            ? ratio(r.latency_us.p99, (r.floor_us ?? paced).p99)
+            : '–',
           pct(r.loader_cpu_share),
           status(r),
         ]);
@@ -251,7 +253,7 @@ export function renderMarkdown(doc) {
     out.push(
       '## Latency at a fixed load',
       '',
-      "Single-tick frames, 10 symbols; latency = receive time − the tick's intended send time (open loop: a late send counts), recorded on one subscriber in ten (read the moment data arrives; the others are drained in sweeps). The floor rows are the loader's own loopback round trip between the same two cores: back to back, and paced at the rate's frame interval, where both sides sleep in between as a server and a subscriber do; on this VM, waking an idle vCPU is then part of the floor.",
+      "Single-tick frames, 10 symbols; latency = receive time − the tick's intended send time (open loop: a late send counts), recorded on one subscriber in ten (read the moment data arrives; the others are drained in sweeps). The floor rows are the loader's own loopback round trip between the same two cores: back to back, and paced at the rate's frame interval, where both sides sleep in between as a server and a subscriber do; on this VM, waking an idle vCPU is then part of the floor. The floor rows shown are the newest run's; each server row's ratio is against the paced floor measured in its own run (`floor_us` in the JSON), since a merged file holds rows of several runs.",
       '',
       table(
         [

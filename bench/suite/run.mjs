@@ -230,6 +230,10 @@ try {
         ),
       );
       for (const row of combined) {
+        // A latency row keeps the paced floor of its own run: merged files
+        // hold rows of several runs, each compared with its own floor.
+        if (scenario === 'latency' && floorPaced[entry.rate] !== undefined)
+          row.floor_us = floorPaced[entry.rate];
         rows.push(row);
         say(row);
       }

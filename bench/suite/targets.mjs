@@ -77,6 +77,18 @@ export const SERVERS = {
     peer: 'tickwire',
     script: () => [...tickwireArgs(), '--coalesce', 'frame'],
   },
+  // tickwire with a journal in a fresh temporary directory (issue 16's cost
+  // rows): the default sync (interval) and always (acks wait for fdatasync).
+  'tickwire-journal': {
+    peer: 'tickwire',
+    script: (dir) => [...tickwireArgs(), '--journal', dir],
+    journal: true,
+  },
+  'tickwire-journal-always': {
+    peer: 'tickwire',
+    script: (dir) => [...tickwireArgs(), '--journal', dir, '--journal-sync', 'always'],
+    journal: true,
+  },
   // raw uWS relaying ticks 18 bytes longer (the loader's --pad: a key "x"
   // and a string), as long as tickwire's updates with `n` (uint32, 7 bytes
   // with its key) and `r` (uint64, 11): what the bytes alone cost a relay.
@@ -168,7 +180,12 @@ export async function startTarget(name, { nodeArgs = [], wrap = [] } = {}) {
   const spec = SERVERS[name];
   if (!spec) throw new Error(`unknown server ${name}`);
   if (name !== 'tickwire-nats') {
-    const child = startNode(spec.script(), { nodeArgs, wrap });
+    // A journal's directory is made for this start and removed after it.
+    const dir = spec.journal ? mkdtempSync(path.join(os.tmpdir(), 'tw-bench-journal-')) : '';
+    const cleanup = () => {
+      if (dir !== '') rmSync(dir, { recursive: true, force: true });
+    };
+    const child = startNode(spec.script(dir), { nodeArgs, wrap });
     try {
       const port = await listeningPort(child);
       if (spec.peer === 'tickwire') await waitReady(port);
@@ -179,10 +196,14 @@ export async function startTarget(name, { nodeArgs = [], wrap = [] } = {}) {
         feedPort: port,
         subPort: port,
         pids: [child.pid],
-        stop: () => stopChild(child),
+        stop: async () => {
+          await stopChild(child);
+          cleanup();
+        },
       };
     } catch (err) {
       if (alive(child)) child.kill('SIGKILL');
+      cleanup();
       throw err;
     }
   }
