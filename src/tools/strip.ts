@@ -11,6 +11,8 @@
  *
  * Pure functions: nothing here keeps state between calls.
  */
+import { writeMapHeader } from '../pipeline/update-writer.js';
+import { MAX_TICK_KEYS } from '../protocol/codes.js';
 import { skipMessagePackValue } from '../protocol/tick-scanner.js';
 import { ToolError } from './cli.js';
 
@@ -83,6 +85,9 @@ export function readUpdate(buf: Uint8Array, start = 0, end = buf.length): Update
     ];
   } else refuse(`not a map (first byte 0x${c.toString(16)})`);
   if (entries < 2) refuse(`a map of ${entries} pairs cannot end with n and r`);
+  // A tick has at most MAX_TICK_KEYS keys, so the stripped header is a fixmap or map16.
+  if (entries - 2 > MAX_TICK_KEYS)
+    refuse(`${entries - 2} pairs besides n and r: more than a tick has`);
   let pos = bodyStart;
   let symbolStart = -1;
   let symbolEnd = -1;
@@ -108,26 +113,12 @@ export function readUpdate(buf: Uint8Array, start = 0, end = buf.length): Update
   return { entries, bodyStart, trailerStart, end, n: n.value, r: r.value, symbolStart, symbolEnd };
 }
 
-/** Bytes of the map header for `entries` pairs, as the server writes it. */
+/**
+ * Bytes of the map header for `entries` pairs, as the server writes it
+ * (writeMapHeader: fixmap, or map16 since a tick has at most 64 keys).
+ */
 export function mapHeaderBytes(entries: number): number {
-  return entries < 16 ? 1 : entries < 0x10000 ? 3 : 5;
-}
-
-/** Writes a map header for `entries` pairs at `w`; returns the offset after it. */
-function writeMapHeader(out: Uint8Array, w: number, entries: number): number {
-  if (entries < 16) {
-    out[w] = 0x80 | entries;
-    return w + 1;
-  }
-  if (entries < 0x10000) {
-    out[w] = 0xde;
-    out[w + 1] = entries >>> 8;
-    out[w + 2] = entries & 0xff;
-    return w + 3;
-  }
-  out[w] = 0xdf;
-  for (let i = 0; i < 4; i++) out[w + 1 + i] = (entries >>> (24 - 8 * i)) & 0xff;
-  return w + 5;
+  return entries < 16 ? 1 : 3;
 }
 
 /** Bytes the tick of `layout` takes (never more than the update). */

@@ -1,17 +1,10 @@
-import {
-  closeSync,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  realpathSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { type JournalError, JournalErrorCode } from '../../src/journal/errors.js';
 import { JournalWriter } from '../../src/journal/journal-writer.js';
+import { breakDescriptorOf } from '../helpers/broken-fd.js';
 import { appendMany, tempDir, until } from './helpers.js';
 
 // Proof that nothing escapes: any uncaught exception or unhandled rejection
@@ -75,21 +68,9 @@ test.skipIf(process.platform !== 'linux')(
   async () => {
     const dir = tempDir();
     const { writer, errors } = await openWatched(dir);
-    const segment = realpathSync(join(dir, '00000000000000000001.twj'));
-    const fd = readdirSync('/proc/self/fd')
-      .map(Number)
-      .find((n) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${n}`) === segment;
-        } catch {
-          return false;
-        }
-      });
-    expect(fd).toBeDefined();
     // Swap the writer's descriptor for a read-only one of /dev/null: its
     // next write gets EBADF from the kernel, and nothing else is written to.
-    closeSync(fd!);
-    expect(openSync('/dev/null', 'r')).toBe(fd);
+    breakDescriptorOf(join(dir, '00000000000000000001.twj'));
 
     appendMany(writer, 3);
     await expectFailed(writer, errors);
