@@ -38,6 +38,17 @@ export interface MetricsSource {
   handlerErrors?(): readonly HandlerErrorSource[];
   /** The history's byte budget (pipeline/history-budget.ts); optional. */
   history?(): HistorySource;
+  /** The journal (--journal) once open; undefined before start. Absent without a journal. */
+  journal?(): JournalSource | undefined;
+}
+
+/** The journal's watermarks (src/journal/journal-writer.ts). */
+export interface JournalSource {
+  readonly lastIndex: number;
+  readonly writtenIndex: number;
+  readonly durableIndex: number;
+  readonly bufferedBytes: number;
+  readonly failed: boolean;
 }
 
 /** What the recovery history holds against its budget (--history-bytes). */
@@ -210,6 +221,7 @@ export function createMetrics(source: MetricsSource): Registry {
   if (histogram !== undefined) registerLatencyHistogram(registry, histogram);
   registerRefusals(registry, source);
   registerBus(registry, source);
+  registerJournal(registry, source);
   registerHandlerErrors(registry, source);
   registerHistory(registry, source);
   return registry;
@@ -262,6 +274,44 @@ function registerHandlerErrors(registry: Registry, source: MetricsSource): void 
       }
     },
   });
+}
+
+function registerJournal(registry: Registry, source: MetricsSource): void {
+  const journal = source.journal?.bind(source);
+  if (journal === undefined) return;
+  const gauges: [string, string, (j: JournalSource) => number][] = [
+    [
+      'tickwire_journal_records',
+      'Journal: records appended (the last record index).',
+      (j) => j.lastIndex,
+    ],
+    [
+      'tickwire_journal_unwritten_bytes',
+      'Journal: bytes appended and not yet written to the OS (feeds are refused past 64 MiB).',
+      (j) => j.bufferedBytes,
+    ],
+    [
+      'tickwire_journal_unsynced_records',
+      'Journal: records written and not yet covered by an fdatasync.',
+      (j) => j.writtenIndex - j.durableIndex,
+    ],
+    [
+      'tickwire_journal_failed',
+      'Journal: 1 after a file-system error stopped it (feeds refused, not ready).',
+      (j) => (j.failed ? 1 : 0),
+    ],
+  ];
+  for (const [name, help, read] of gauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const j = journal();
+        this.set(j === undefined ? 0 : read(j));
+      },
+    });
+  }
 }
 
 function registerBus(registry: Registry, source: MetricsSource): void {

@@ -198,6 +198,7 @@ export class TickwireServer implements ServerCore {
       ...(this.bus === undefined ? {} : { bus: () => this.bus!.stats() }),
       handlerErrors: () => this.guard.counts(),
       history: () => this.pipeline.symbols.historyBudget,
+      ...(config.journal === undefined ? {} : { journal: () => this.#journal?.writer }),
     });
     // The JS fallback of this uWS build cannot run custom upgrade handlers
     // (it throws "not implemented" and takes the process down), so on it the
