@@ -83,7 +83,11 @@ export function spawnServer(
   env: Record<string, string> = {},
   wrapper: readonly string[] = [],
 ): Spawned {
-  const argv = [...wrapper, process.execPath, MAIN, ...args];
+  return spawnCaptured([...wrapper, process.execPath, MAIN, ...args], env);
+}
+
+/** Spawns `argv` in the repository with a clean environment plus `env`, capturing its output. */
+export function spawnCaptured(argv: readonly string[], env: Record<string, string> = {}): Spawned {
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     env: cleanEnv(env),

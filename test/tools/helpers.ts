@@ -3,14 +3,14 @@
  * running the built bins (bin/tickwire-replay.js, bin/tickwire-record.js)
  * as child processes, and taking a subscriber's updates apart byte for byte.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterEach } from 'vitest';
 import type { TestClient } from '../helpers/clients.js';
-import { ROOT, cleanEnv } from '../helpers/process.js';
+import { ROOT, type Spawned, spawnCaptured } from '../helpers/process.js';
 import { splitFrame } from '../../src/tools/frames.js';
 
 const dirs: string[] = [];
@@ -86,12 +86,7 @@ export function receivedUpdates(client: TestClient): string[] {
   return out;
 }
 
-export interface ToolRun {
-  readonly child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+export type ToolRun = Spawned;
 
 /** Spawns `node bin/NAME.js ARGS` (the build must be current: ensureBuilt()). */
 export function spawnTool(
@@ -99,20 +94,9 @@ export function spawnTool(
   args: readonly string[],
   env: Record<string, string> = {},
 ): ToolRun {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', `${name}.js`), ...args], {
-    cwd: ROOT,
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { child, stdout: () => out, stderr: () => err, exited };
+  const run = spawnCaptured([process.execPath, join(ROOT, 'bin', `${name}.js`), ...args], env);
+  children.push(run.child);
+  return run;
 }
 
 /** Runs a tool to its end; `summary` is its last stdout line parsed as JSON (if it is JSON). */
